@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("keys/", include("providers.urls")),
+    path("admin/", admin.site.urls),
+]

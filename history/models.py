@@ -1,0 +1,96 @@
+import uuid
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from providers.models import Credential
+from providers.registry import CHOICES
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "JobQuerySet":
+        """THE access rule for jobs: those of your own keys, plus those of keys shared with a
+        team you belong to. Every list, page, export, count and chart goes through it."""
+        return self.filter(credential__in=Credential.objects.history_visible_to(user).values("pk"))
+
+
+class Job(models.Model):
+    """One generation job at one provider, as seen through one key."""
+
+    class Kind(models.TextChoices):
+        AUDIO = "audio", "Audio"
+        IMAGE = "image", "Image"
+        MUSIC = "music", "Music"
+        DENOISE = "denoise", "Denoise"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        # A status string the provider documents nowhere: kept raw, shown, polled like running.
+        UNKNOWN = "unknown", "Unknown"
+
+    UNFINISHED = (Status.PENDING, Status.RUNNING, Status.UNKNOWN)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credential = models.ForeignKey(Credential, models.CASCADE, related_name="jobs")
+    # Copied from the credential so the history can filter on it without a join.
+    provider = models.CharField(max_length=20, choices=CHOICES)
+    kind = models.CharField(max_length=10, choices=Kind)
+    external_id = models.CharField(max_length=200)
+    title = models.CharField(max_length=300, blank=True)
+    prompt = models.TextField(blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status)
+    provider_status = models.CharField(max_length=60, blank=True)
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    created = models.DateTimeField()
+    completed = models.DateTimeField(null=True, blank=True)
+    credits_used = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    credits_refunded = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # What the job produced, in order: [{kind, url, stream_url, title, duration, position}].
+    # A JSON list rather than a table: outputs are always read and replaced with their job,
+    # never queried on their own, and one row per job keeps bulk import a single upsert.
+    outputs = models.JSONField(default=list, blank=True)
+    # What the job was given, e.g. Munsit's original upload: [{kind, url, title, duration}].
+    inputs = models.JSONField(default=list, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    # Bookkeeping: when we first stored it, last heard of it, and when to ask again.
+    imported = models.DateTimeField(default=timezone.now)
+    seen = models.DateTimeField(default=timezone.now)
+    next_poll = models.DateTimeField(null=True, blank=True)
+    poll_attempts = models.PositiveIntegerField(default=0)
+    # Unfinished after a day of polling: we stopped asking; the status stays what we last knew.
+    stale = models.BooleanField(default=False)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Import is idempotent: one row per job and key, whatever runs twice or at once.
+            models.UniqueConstraint(fields=["credential", "external_id"], name="job_one_row_per_key_and_id"),
+        ]
+        indexes = [
+            # The history list: newest first, keyset-paginated on (created, id), per key.
+            models.Index(fields=["credential", "-created", "-id"], name="job_history_by_key"),
+            # The same across many keys, when one person sees most of the table.
+            models.Index(fields=["-created", "-id"], name="job_history"),
+            # The sync engine: a key's unfinished jobs that are due for another look.
+            models.Index(
+                fields=["credential", "next_poll"], name="job_due_poll", condition=models.Q(next_poll__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+    def get_absolute_url(self) -> str:
+        return reverse("history:detail", args=[self.code])
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

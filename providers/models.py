@@ -1,0 +1,95 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from . import crypto
+from .fields import EncryptedSecretField
+from .http import ProviderError
+from .registry import CHOICES, PROVIDERS
+
+
+class CredentialQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "CredentialQuerySet":
+        """Keys whose pages and secrets are this person's: their own, nobody else's."""
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+    def history_visible_to(self, user) -> "CredentialQuerySet":
+        """Keys whose history this person may see: their own, plus keys shared with a team
+        they belong to. Job.objects.visible_to() and every history view build on this."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(models.Q(owner=user) | models.Q(shares__team__members__user=user)).distinct()
+
+
+class Credential(models.Model):
+    """A person's API key for one provider, encrypted at rest, never shown again."""
+
+    class Status(models.TextChoices):
+        UNCHECKED = "unchecked", "Not checked"
+        OK = "ok", "Working"
+        REJECTED = "rejected", "Rejected"
+        # The stored secret can no longer be decrypted (its encryption key is gone).
+        REENTER = "reenter", "Re-enter"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="credentials")
+    provider = models.CharField(max_length=20, choices=CHOICES)
+    label = models.CharField(max_length=100)
+    secret = EncryptedSecretField()
+    last4 = models.CharField(max_length=4)
+    status = models.CharField(max_length=10, choices=Status, default=Status.UNCHECKED)
+    checked = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    # What the last successful check said, e.g. "1,250 credits".
+    balance = models.CharField(max_length=100, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = CredentialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["provider", "label"]
+        constraints = [
+            # The keys page tells keys apart by label.
+            models.UniqueConstraint(fields=["owner", "label"], name="credential_label_unique_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_provider_display()} …{self.last4})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("providers:detail", args=[self.code])
+
+    def set_secret(self, plaintext: str) -> None:
+        """Store a new secret; the key is unchecked until the provider has been asked."""
+        self.secret = plaintext
+        self.last4 = plaintext[-4:]
+        self.status = self.Status.UNCHECKED
+        self.last_error = ""
+        self.balance = ""
+        self.checked = None
+
+    def client(self):
+        """The provider adapter for this key. Raises crypto.SecretUnavailable."""
+        return PROVIDERS[self.provider](self.secret.reveal())
+
+    def check_with_provider(self) -> None:
+        """Ask the provider whether the key works and record the answer (saves)."""
+        now = timezone.now()
+        try:
+            self.balance = self.client().check_key()
+        except crypto.SecretUnavailable:
+            self.status, self.last_error = (
+                self.Status.REENTER,
+                ("This key can no longer be decrypted (its encryption key is gone). Enter the key again."),
+            )
+        except ProviderError as e:
+            # Rejected when the provider refused the key; otherwise we could not ask.
+            self.status = self.Status.REJECTED if e.permanent else self.Status.UNCHECKED
+            self.last_error = e.message[:500]
+        else:
+            self.status, self.last_error = self.Status.OK, ""
+        self.checked = now
+        self.save(update_fields=["status", "last_error", "balance", "checked"])

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "providers"
+urlpatterns = [
+    path("", views.key_list, name="list"),
+    path("new/", views.key_new, name="new"),
+    path("<uuid:code>/", views.key_detail, name="detail"),
+    path("<uuid:code>/check/", views.key_check, name="check"),
+    path("<uuid:code>/delete/", views.key_delete, name="delete"),
+]
