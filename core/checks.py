@@ -6,6 +6,7 @@ config/wsgi.py, so a misconfigured production process never serves a request.
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
 
 
 @register()
@@ -13,7 +14,11 @@ def production_secrets(app_configs, **kwargs) -> list[Error]:
     if settings.DEBUG:
         return []
     errors = []
-    if not settings.SECRET_KEY:
+    try:
+        secret_key = settings.SECRET_KEY
+    except ImproperlyConfigured:  # Django refuses to even read an empty one
+        secret_key = ""
+    if not secret_key:
         errors.append(
             Error(
                 "SECRET_KEY is not set.",

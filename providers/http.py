@@ -142,7 +142,17 @@ class Http:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         # Retry only what is safe to repeat: GETs whose connection failed before sending.
-        retry = Retry(total=2, connect=2, read=0, status=0, other=0, allowed_methods={"GET"}, backoff_factor=0.2)
+        # Never sleep on a Retry-After here: the sync engine reschedules instead.
+        retry = Retry(
+            total=2,
+            connect=2,
+            read=0,
+            status=0,
+            other=0,
+            allowed_methods={"GET"},
+            backoff_factor=0.2,
+            respect_retry_after_header=False,
+        )
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

@@ -12,3 +12,31 @@ def _test_settings(settings, tmp_path):
     settings.CREDENTIAL_ENCRYPTION_KEYS = [TEST_ENCRYPTION_KEY]
     settings.VAR_DIR = tmp_path
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.test", "alice-pass-2026")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", "bob@example.test", "bob-pass-2026")
+
+
+@pytest.fixture
+def carol(django_user_model):
+    return django_user_model.objects.create_user("carol", "carol@example.test", "carol-pass-2026")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def unreachable_providers(settings):
+    """Point every provider at a loopback port where nothing listens."""
+    for name in ("APIMALL", "APIKLEY", "AUDIOPOD", "MUNSIT"):
+        setattr(settings, f"{name}_BASE_URL", "http://127.0.0.1:9")
