@@ -1,12 +1,31 @@
 """Apikley, a kie.ai Suno API reseller: per-task details only (shared/providers/apikley-*.txt).
 
-Its errors may arrive as HTTP 200 with a `code` other than 200 in the body.
+There is no list endpoint: tasks enter by import of their ids and are refreshed one by one.
+Errors may arrive as HTTP 200 with a `code` other than 200 in the body.
 """
 
+import re
+import threading
+import time
 from typing import Any
 
+from . import records as r
 from .base import KEY_CHECK_DEADLINE, Provider, format_credits
 from .http import KeyRejected, ProviderError, RateLimited
+
+STATUSES = {
+    "PENDING": r.PENDING,
+    "TEXT_SUCCESS": r.RUNNING,
+    "FIRST_SUCCESS": r.RUNNING,
+    "SUCCESS": r.SUCCEEDED,
+    "CREATE_TASK_FAILED": r.FAILED,
+    "GENERATE_AUDIO_FAILED": r.FAILED,
+    "CALLBACK_EXCEPTION": r.FAILED,
+    "SENSITIVE_WORD_ERROR": r.FAILED,
+}
+TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{2,99}$")
+# "Maximum query rate: 3 requests per second per task."
+PER_TASK_INTERVAL = 1 / 3
 
 
 class Apikley(Provider):
@@ -14,11 +33,27 @@ class Apikley(Provider):
     name = "Apikley (Suno)"
     base_url_setting = "APIKLEY_BASE_URL"
     key_help = "Find it on the API Key Management page at app.apikley.ru/keys."
+    streams = ()
+    refreshes_per_job = True
+    rate_limit_per_job = True
+    imports_ids = True
 
     def check_key(self) -> str:
         body = self.call("GET", "/api/v1/chat/credit", deadline=KEY_CHECK_DEADLINE).json()
         raise_for_code(body)
         return format_credits(body.get("data")) or "Key accepted"
+
+    def job(self, external_id: str) -> r.JobRecord:
+        _task_spacing.wait(external_id)
+        body = self.call("GET", "/api/v1/generate/record-info", params={"taskId": external_id}).json()
+        raise_for_code(body)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ProviderError(f"Apikley sent no details for task {external_id}.", status=404)
+        try:
+            return parse_task(data, external_id)
+        except (r.BadRecord, ValueError, TypeError, AttributeError) as e:
+            raise ProviderError(f"Apikley sent task details that cannot be read: {e}"[:300]) from e
 
 
 def raise_for_code(body: Any) -> None:
@@ -35,3 +70,65 @@ def raise_for_code(body: Any) -> None:
     if code == 429:
         raise RateLimited(text, status=429, code="429", retry_after=1.0)
     raise ProviderError(text, status=code if isinstance(code, int) else None, code=str(code))
+
+
+def parse_task(data: dict, asked_for: str) -> r.JobRecord:
+    status, raw_status = r.status(data.get("status"), STATUSES)
+    param = r.json_object(data.get("param"))
+    response = data.get("response") if isinstance(data.get("response"), dict) else {}
+    tracks = r.dicts(response.get("sunoData") or [])
+    outputs = []
+    for position, track in enumerate(tracks):
+        title = r.first_line(track.get("title"), param.get("title"), f"Track {position + 1}")
+        audio, stream = r.url(track.get("audioUrl")), r.url(track.get("streamAudioUrl"))
+        if audio or stream:  # partial results (FIRST_SUCCESS) may only have a stream
+            duration = r.number(track.get("duration"))
+            outputs.append(
+                r.Output("audio", audio, stream_url=stream, title=title, duration=duration, position=position)
+            )
+        if cover := r.url(track.get("imageUrl")):
+            outputs.append(r.Output("image", cover, title=f"Cover: {title}", position=position))
+    first = tracks[0] if tracks else {}
+    created = r.timestamp(first.get("createTime")) or r.timestamp(data.get("createTime"))
+    error_code = data.get("errorCode")
+    return r.JobRecord(
+        external_id=r.external_id(data.get("taskId") or asked_for),
+        kind="music",
+        status=status,
+        provider_status=raw_status,
+        created=created,
+        completed=r.timestamp(data.get("completeTime")),
+        title=r.first_line(first.get("title"), param.get("title"), param.get("prompt")),
+        prompt=r.text(param.get("prompt") or first.get("prompt")),
+        model=r.text(first.get("modelName") or param.get("model") or data.get("type"), 100),
+        error=r.text(data.get("errorMessage"), 2000),
+        error_code="" if error_code is None else r.text(error_code, 60),
+        outputs=outputs,
+        raw=data,
+    )
+
+
+class TaskSpacing:
+    """Keeps calls about one task at least 1/3 s apart within this process.
+
+    One worker syncs a credential at a time (the lease), so a per-process record is enough;
+    it is pruned as it goes so it cannot grow without bound.
+    """
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self.last: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def wait(self, task_id: str) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if len(self.last) > 10_000:
+                self.last = {k: t for k, t in self.last.items() if now - t < self.interval}
+            delay = self.last.get(task_id, -self.interval) + self.interval - now
+            self.last[task_id] = now + max(delay, 0)
+        if delay > 0:
+            time.sleep(delay)
+
+
+_task_spacing = TaskSpacing(PER_TASK_INTERVAL)

@@ -1,7 +1,22 @@
 """API Mall gateway: audio and image history (shared/providers/apimall-*.txt)."""
 
+from typing import Any
+
+from . import records as r
 from .base import KEY_CHECK_DEADLINE, Provider, format_credits
 from .http import ProviderError
+
+STATUSES = {
+    "pending": r.PENDING,
+    "queued": r.PENDING,
+    "processing": r.RUNNING,
+    "running": r.RUNNING,
+    "completed": r.SUCCEEDED,
+    "success": r.SUCCEEDED,
+    "failed": r.FAILED,
+    "error": r.FAILED,
+}
+PATHS = {"audio": "/api/v1/audio/history", "images": "/api/v1/images/history"}
 
 
 class ApiMall(Provider):
@@ -9,16 +24,72 @@ class ApiMall(Provider):
     name = "API Mall"
     base_url_setting = "APIMALL_BASE_URL"
     key_help = "Create one under API Keys at apimall.ai."
+    streams = ("audio", "images")
+    page_size = 50  # the documented maximum
+
+    @classmethod
+    def stream_for(cls, kind: str) -> str:
+        return "audio" if kind == "audio" else "images"
 
     def check_key(self) -> str:
-        body = self.call("GET", "/api/v1/account/balances", deadline=KEY_CHECK_DEADLINE).json()
-        if not isinstance(body, dict) or not body.get("success"):
-            raise ProviderError(f"API Mall did not confirm the key: {_error_text(body)}")
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        data = self._data(self.call("GET", "/api/v1/account/balances", deadline=KEY_CHECK_DEADLINE).json())
         return format_credits(data.get("api_credits", data.get("credits"))) or "Key accepted"
 
+    def history_page(self, stream: str, index: int) -> r.Page:
+        body = self.call("GET", PATHS[stream], params={"page": index + 1, "limit": self.page_size}).json()
+        items = self._data(body).get("items")
+        if not isinstance(items, list):
+            raise ProviderError("API Mall sent a history page without a list of items.")
+        records, skipped = r.parse_records(items, lambda item: parse_item(item, stream), self.name)
+        return r.Page(records=records, last=len(items) < self.page_size, skipped=skipped)
 
-def _error_text(body: object) -> str:
+    def _data(self, body: Any) -> dict:
+        if not isinstance(body, dict) or body.get("success") is not True:
+            raise ProviderError(f"API Mall answered without success: {_error_text(body)}")
+        return body["data"] if isinstance(body.get("data"), dict) else {}
+
+
+def parse_item(item: dict, stream: str) -> r.JobRecord:
+    status, raw_status = r.status(item.get("status"), STATUSES)
+    created = r.timestamp(item.get("created_at"))
+    if created is None:
+        raise r.BadRecord("no creation time")
+    title = r.first_line(item.get("title"), item.get("prompt"))
+    outputs = []
+    if stream == "audio":
+        kind = "audio"
+        if audio := r.url(item.get("audio_url")):
+            outputs.append(r.Output("audio", audio, title=title, duration=r.number(item.get("duration"))))
+        if cover := r.url(item.get("image_url")):
+            outputs.append(r.Output("image", cover, title="Cover", position=1))
+    else:
+        kind = "image"
+        urls = [
+            item.get("image_url"),
+            *(item.get("image_urls") or [] if isinstance(item.get("image_urls"), list) else []),
+        ]
+        for position, image in enumerate(dict.fromkeys(filter(None, map(r.url, urls)))):
+            outputs.append(r.Output("image", image, title=title, position=position))
+    return r.JobRecord(
+        external_id=r.external_id(item.get("task_id")),
+        kind=kind,
+        status=status,
+        provider_status=raw_status,
+        created=created,
+        completed=r.timestamp(item.get("completed_at")),
+        title=title,
+        prompt=r.text(item.get("prompt")),
+        model=r.text(item.get("model"), 100),
+        credits_used=r.credits(item.get("credits_used")),
+        credits_refunded=r.credits(item.get("credits_refunded")),
+        error=r.text(item.get("error_message") or item.get("error") or item.get("fail_reason"), 2000),
+        error_code=r.text(item.get("error_code"), 60),
+        outputs=outputs,
+        raw=item,
+    )
+
+
+def _error_text(body: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return str(body["error"].get("message") or body["error"].get("code") or "unknown error")[:300]
     return "unexpected answer"

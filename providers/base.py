@@ -7,17 +7,34 @@ from typing import Any, ClassVar
 from django.conf import settings
 
 from .http import Http, ProviderError, Response, default_http
+from .records import JobRecord, Page
 
 # Key checks run while a person waits on the key form: fail fast.
 KEY_CHECK_DEADLINE = 10.0
 
 
 class Provider(ABC):
+    """One provider's API, as the sync engine and the views use it.
+
+    List providers name their history `streams` (API Mall has "audio" and "images") and read
+    them a page at a time, newest first, with `history_page(stream, index)`. Providers with a
+    per-job detail call (`refreshes_per_job`) are refreshed with `job(external_id)`; the
+    others by re-reading the page a job is on. Apikley has no list at all: its jobs enter by
+    import of task ids.
+    """
+
     slug: ClassVar[str]
     name: ClassVar[str]
     base_url_setting: ClassVar[str]
     # Where the person finds their key, shown on the key form.
     key_help: ClassVar[str] = ""
+    streams: ClassVar[tuple[str, ...]] = ("",)
+    page_size: ClassVar[int] = 50
+    refreshes_per_job: ClassVar[bool] = False
+    # A 429 limits one job, not the key (Apikley: 3 requests/s per task).
+    rate_limit_per_job: ClassVar[bool] = False
+    # Jobs of this provider can be imported by id (Apikley).
+    imports_ids: ClassVar[bool] = False
 
     def __init__(self, secret: str, http: Http | None = None):
         self.secret = secret
@@ -64,6 +81,19 @@ class Provider(ABC):
         Returns a short description of what it said (the balance); raises KeyRejected for a
         key the provider refuses, another ProviderError when the check could not be made.
         """
+
+    @classmethod
+    def stream_for(cls, kind: str) -> str:
+        """The history stream jobs of this kind are listed in."""
+        return cls.streams[0]
+
+    def history_page(self, stream: str, index: int) -> Page:
+        """Page `index` (0 = newest) of one history stream."""
+        raise NotImplementedError(f"{self.name} has no history list")
+
+    def job(self, external_id: str) -> JobRecord:
+        """One job's current state. Raises ProviderError; status 404 when the provider does not know it."""
+        raise NotImplementedError(f"{self.name} has no per-job call")
 
 
 def as_number(value: Any) -> float | int | None:

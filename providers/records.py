@@ -1,0 +1,182 @@
+"""Plain dataclasses that adapters turn provider JSON into, and the liberal parsing helpers
+they share. Nothing past an adapter sees a provider's dicts, except the stored `raw` copy.
+
+Parsing is liberal: unknown fields are ignored, missing optional fields tolerated, naive
+times taken as UTC. A record that cannot be made sense of raises BadRecord and is skipped
+(and counted) by `parse_records`, never aborting its page.
+"""
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# Normalized statuses (history.models.Job.Status values).
+PENDING, RUNNING, SUCCEEDED, FAILED, UNKNOWN = "pending", "running", "succeeded", "failed", "unknown"
+
+
+class BadRecord(ValueError):
+    """One provider record that cannot be stored."""
+
+
+@dataclass
+class Output:
+    kind: str  # audio, image or video
+    url: str = ""
+    stream_url: str = ""
+    title: str = ""
+    duration: float | None = None
+    position: int = 0
+    # Other formats of the same output, e.g. {"wav": url, "flac": url}.
+    downloads: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {k: v for k, v in data.items() if v not in ("", None, {}) or k in ("kind", "url", "position")}
+
+
+@dataclass
+class JobRecord:
+    external_id: str
+    kind: str
+    status: str
+    provider_status: str
+    created: datetime | None
+    title: str = ""
+    prompt: str = ""
+    model: str = ""
+    completed: datetime | None = None
+    credits_used: Decimal | None = None
+    credits_refunded: Decimal | None = None
+    error: str = ""
+    error_code: str = ""
+    outputs: list[Output] = field(default_factory=list)
+    inputs: list[Output] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def unfinished(self) -> bool:
+        return self.status not in (SUCCEEDED, FAILED)
+
+
+@dataclass
+class Page:
+    records: list[JobRecord]
+    # True when the provider has nothing older than this page.
+    last: bool
+    # Records skipped as malformed.
+    skipped: int = 0
+
+
+def parse_records(items: Any, parse: Callable[[dict], JobRecord], provider: str) -> tuple[list[JobRecord], int]:
+    """Parse a page's items one by one; a bad one is logged, counted and skipped."""
+    if not isinstance(items, list):
+        raise BadRecord("expected a list of records")
+    records, skipped = [], 0
+    for item in items:
+        try:
+            if not isinstance(item, dict):
+                raise BadRecord("record is not an object")
+            records.append(parse(item))
+        except (BadRecord, ValueError, TypeError, KeyError, AttributeError) as e:
+            skipped += 1
+            logger.warning("Skipped a malformed %s record: %s", provider, e)
+    return records, skipped
+
+
+def text(value: Any, limit: int = 0) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    result = str(value).strip()
+    return result[:limit] if limit else result
+
+
+def url(value: Any) -> str:
+    """A http(s) URL or "" (never javascript:, data: or garbage into an href or src)."""
+    value = text(value)
+    return value if value.startswith(("https://", "http://")) and len(value) <= 2000 else ""
+
+
+def external_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadRecord(f"missing or invalid id: {value!r}"[:120])
+    value = str(value).strip()
+    if not value or len(value) > 200:
+        raise BadRecord("missing or over-long id")
+    return value
+
+
+def number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return None
+    return result if result == result and abs(result) != float("inf") else None  # not NaN or inf
+
+
+def credits(value: Any) -> Decimal | None:
+    result = number(value)
+    if result is None or abs(result) >= 10**10:
+        return None
+    try:
+        return Decimal(str(result)).quantize(Decimal("0.0001"))
+    except InvalidOperation:
+        return None
+
+
+def timestamp(value: Any) -> datetime | None:
+    """ISO 8601 (with Z, an offset, or naive = UTC; 'T' or a space) or epoch seconds/ms."""
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 10**11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def status(value: Any, mapping: dict[str, str]) -> tuple[str, str]:
+    """(normalized status, the provider's own string); unknown strings map to UNKNOWN."""
+    raw = text(value, 60)
+    return mapping.get(raw, UNKNOWN), raw
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """A dict, or a JSON string holding one (Apikley's `param`); {} for anything else."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
+
+
+def first_line(*candidates: Any, limit: int = 300) -> str:
+    """The first non-empty candidate, on one line, cut to `limit` characters."""
+    for candidate in candidates:
+        value = " ".join(text(candidate).split())
+        if value:
+            return value[: limit - 1] + "…" if len(value) > limit else value
+    return ""
+
+
+def dicts(values: Iterable[Any]) -> list[dict]:
+    return [v for v in values if isinstance(v, dict)] if isinstance(values, list) else []
