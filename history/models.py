@@ -77,6 +77,8 @@ class Job(models.Model):
         indexes = [
             # The history list: newest first, keyset-paginated on (created, id), per key.
             models.Index(fields=["credential", "-created", "-id"], name="job_history_by_key"),
+            # The same, one kind at a time (the kind filter; locating a job's page in sync).
+            models.Index(fields=["credential", "kind", "-created", "-id"], name="job_history_by_key_kind"),
             # The same across many keys, when one person sees most of the table.
             models.Index(fields=["-created", "-id"], name="job_history"),
             # The sync engine: a key's unfinished jobs that are due for another look.
@@ -94,3 +96,51 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class SyncRun(models.Model):
+    """One sync of one key: what the progress bar shows and the admin lists."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Sync now"
+        COMMAND = "command", "manage.py sync"
+        IMPORT = "import", "Task import"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        # Another worker held the key's lease: that one does the work.
+        SKIPPED = "skipped", "Skipped"
+
+    KEEP_PER_CREDENTIAL = 20
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credential = models.ForeignKey(Credential, models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=10, choices=Trigger)
+    state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unfinished = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            # The latest runs of a key (progress bar, keys page, pruning).
+            models.Index(fields=["credential", "-created"], name="syncrun_latest_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential} {self.get_trigger_display()} {self.created:%Y-%m-%d %H:%M}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

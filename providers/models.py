@@ -47,6 +47,23 @@ class Credential(models.Model):
     balance = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
+    # Sync bookkeeping (history/sync.py).
+    # When to read the newest history again; null means as soon as possible.
+    next_sync = models.DateTimeField(null=True, blank=True)
+    # Waiting out a provider's Retry-After, or backing off after failures.
+    paused_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    sync_error = models.CharField(max_length=500, blank=True)
+    last_sync = models.DateTimeField(null=True, blank=True)
+    # Per history stream: {"resume": page index} while the first backfill is under way,
+    # {"done": true} once it reached the end.
+    cursor = models.JSONField(default=dict, blank=True)
+    # One worker per key at a time: a worker holds the lease until it finishes or it expires.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+    # A sync task is queued for this key (the dispatcher queues at most one).
+    enqueued = models.DateTimeField(null=True, blank=True)
+
     objects = CredentialQuerySet.as_manager()
 
     class Meta:
@@ -62,14 +79,25 @@ class Credential(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("providers:detail", args=[self.code])
 
+    @property
+    def usable(self) -> bool:
+        """False once the provider refused the key or it cannot be decrypted: no more calls
+        with it until its owner saves it again."""
+        return self.status not in (self.Status.REJECTED, self.Status.REENTER)
+
     def set_secret(self, plaintext: str) -> None:
-        """Store a new secret; the key is unchecked until the provider has been asked."""
+        """Store a new secret; the key is unchecked until the provider has been asked, and
+        syncing resumes at once if it had stopped."""
         self.secret = plaintext
         self.last4 = plaintext[-4:]
         self.status = self.Status.UNCHECKED
         self.last_error = ""
         self.balance = ""
         self.checked = None
+        self.paused_until = None
+        self.failures = 0
+        self.sync_error = ""
+        self.next_sync = None
 
     def client(self):
         """The provider adapter for this key. Raises crypto.SecretUnavailable."""

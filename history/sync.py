@@ -1,0 +1,453 @@
+"""The sync engine: import and refresh one key's history, within the provider's limits.
+
+sync_credential() is the one entry point (the django-q2 task, `manage.py sync` and
+"Sync now" all end up here). For one key it:
+
+1. takes the key's lease (a conditional UPDATE), so one worker at a time works on a key;
+2. walks each history stream newest first, storing pages in bulk, until a page brings
+   nothing new and nothing unfinished; the first sync backfills to the end, resuming from
+   a saved page index if it was stopped;
+3. refreshes unfinished jobs that are due: per job where the provider has a detail call
+   (Apikley, AudioPod), else by re-reading the page they are on (API Mall, Munsit);
+4. records the outcome: 401/403 mark the key rejected (no more calls until it is saved
+   again), 429 pauses it for Retry-After, other failures back off with jitter.
+
+No HTTP happens inside a transaction: each page is fetched, then written in one short one.
+"""
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from providers import crypto
+from providers.base import Provider
+from providers.http import KeyRejected, ProviderError, RateLimited
+from providers.models import Credential
+from providers.records import FAILED, PENDING, RUNNING, SUCCEEDED, UNKNOWN, JobRecord, Page
+
+from .models import Job, SyncRun
+
+logger = logging.getLogger(__name__)
+
+# A status only moves forward: pending → running (or unknown) → succeeded or failed.
+RANK = {PENDING: 0, RUNNING: 1, UNKNOWN: 1, SUCCEEDED: 2, FAILED: 2}
+FIRST_POLL = timedelta(seconds=10)
+MAX_POLL = timedelta(minutes=10)
+GIVE_UP_AFTER = timedelta(days=1)
+LEASE = timedelta(minutes=10)
+# Due jobs refreshed per run; the rest wait for the next run.
+REFRESH_LIMIT = 500
+# Fields an import writes from a provider record (the rest is bookkeeping).
+RECORD_FIELDS = [
+    "kind",
+    "title",
+    "prompt",
+    "model",
+    "status",
+    "provider_status",
+    "error",
+    "error_code",
+    "created",
+    "completed",
+    "credits_used",
+    "credits_refunded",
+    "outputs",
+    "inputs",
+    "raw",
+]
+UPDATE_FIELDS = [*RECORD_FIELDS, "seen", "next_poll", "poll_attempts", "stale"]
+
+
+def sync_interval() -> timedelta:
+    """How often a key's newest history is read for new jobs."""
+    return timedelta(seconds=getattr(settings, "GENBOARD_SYNC_INTERVAL", 300))
+
+
+def run_budget() -> float:
+    """Seconds one run may spend walking history before it saves its place and yields."""
+    return float(getattr(settings, "GENBOARD_RUN_BUDGET", 240))
+
+
+@dataclass
+class Tally:
+    pages: int = 0
+    requests: int = 0
+    new: int = 0
+    updated: int = 0
+    unfinished: int = 0
+    skipped: int = 0
+
+    def add(self, other: "Tally") -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+# --- storing records ------------------------------------------------------------------------
+
+
+def poll_gap(attempts: int) -> timedelta:
+    """10 s after it was last seen, doubling up to 10 min."""
+    return min(FIRST_POLL * 2**attempts, MAX_POLL)
+
+
+def record_values(record: JobRecord) -> dict:
+    return {
+        "kind": record.kind,
+        "title": record.title[:300],
+        "prompt": record.prompt,
+        "model": record.model[:100],
+        "status": record.status,
+        "provider_status": record.provider_status[:60],
+        "error": record.error,
+        "error_code": record.error_code[:60],
+        "completed": record.completed,
+        "credits_used": record.credits_used,
+        "credits_refunded": record.credits_refunded,
+        "outputs": [o.as_json() for o in record.outputs],
+        "inputs": [o.as_json() for o in record.inputs],
+        "raw": record.raw,
+    }
+
+
+def schedule_poll(job: Job, now: datetime, *, progressed: bool) -> None:
+    """Set when to look at an unfinished job again, or give up politely after a day."""
+    if now - job.imported > GIVE_UP_AFTER:
+        job.next_poll, job.stale = None, True
+        return
+    job.poll_attempts = 0 if progressed else job.poll_attempts + 1
+    job.next_poll = now + poll_gap(job.poll_attempts)
+    job.seen = now
+
+
+def new_job(credential: Credential, record: JobRecord, now: datetime) -> Job:
+    job = Job(
+        credential=credential,
+        provider=credential.provider,
+        external_id=record.external_id,
+        created=record.created or now,
+        imported=now,
+        seen=now,
+        **record_values(record),
+    )
+    if record.unfinished:
+        job.next_poll = now + FIRST_POLL
+    return job
+
+
+def merge(job: Job, record: JobRecord, now: datetime) -> bool:
+    """Bring a stored job up to date with a provider record; True if it needs saving."""
+    if RANK[record.status] < RANK[job.status]:
+        # A late page or a lagging replica: what we stored is newer. Keep it.
+        return False
+    values = record_values(record)
+    if record.created is not None:
+        values["created"] = record.created
+    changed = {name: value for name, value in values.items() if getattr(job, name) != value}
+    for name, value in changed.items():
+        setattr(job, name, value)
+    if record.unfinished:
+        schedule_poll(job, now, progressed="status" in changed or "outputs" in changed)
+        return True
+    if job.next_poll is not None or job.stale:
+        job.next_poll, job.stale, changed["next_poll"] = None, False, None
+    if changed:
+        job.seen = now
+    return bool(changed)
+
+
+def store(credential: Credential, records: Iterable[JobRecord], now: datetime | None = None) -> Tally:
+    """Insert new jobs and update known ones in one short transaction."""
+    now = now or timezone.now()
+    by_id = {record.external_id: record for record in records}  # a page may repeat a record
+    tally = Tally()
+    if not by_id:
+        return tally
+    existing = {job.external_id: job for job in Job.objects.filter(credential=credential, external_id__in=by_id)}
+    to_create, to_update = [], []
+    for external_id, record in by_id.items():
+        job = existing.get(external_id)
+        if job is None:
+            job = new_job(credential, record, now)
+            to_create.append(job)
+        elif merge(job, record, now):
+            to_update.append(job)
+        if job.status in Job.UNFINISHED:
+            tally.unfinished += 1
+    with transaction.atomic():
+        # ignore_conflicts: a concurrent import may have inserted the same job meanwhile;
+        # the unique constraint keeps one row and the next sync brings it up to date.
+        Job.objects.bulk_create(to_create, ignore_conflicts=True)
+        if to_update:
+            Job.objects.bulk_update(to_update, UPDATE_FIELDS)
+    tally.new, tally.updated = len(to_create), len(to_update)
+    return tally
+
+
+# --- the lease ------------------------------------------------------------------------------
+
+
+def claim(credential_id: int, token: uuid.UUID) -> bool:
+    now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    return Credential.objects.filter(free, pk=credential_id).update(lease_until=now + LEASE, lease_token=token) == 1
+
+
+def renew(credential_id: int, token: uuid.UUID) -> bool:
+    until = timezone.now() + LEASE
+    return Credential.objects.filter(pk=credential_id, lease_token=token).update(lease_until=until) == 1
+
+
+def release(credential_id: int, token: uuid.UUID) -> None:
+    Credential.objects.filter(pk=credential_id, lease_token=token).update(lease_until=None, lease_token=None)
+
+
+class LeaseLost(Exception):
+    """Another worker took over the key (our lease expired): stop without writing more."""
+
+
+# --- one run --------------------------------------------------------------------------------
+
+
+class Syncer:
+    def __init__(self, credential: Credential, provider: Provider, run: SyncRun, token: uuid.UUID):
+        self.credential = credential
+        self.provider = provider
+        self.run = run
+        self.token = token
+        self.tally = Tally()
+        self.deadline = time.monotonic() + run_budget()
+        self.more_to_do = False
+
+    def save_progress(self, tally: Tally) -> None:
+        self.tally.add(tally)
+        SyncRun.objects.filter(pk=self.run.pk).update(
+            pages=self.tally.pages,
+            requests=self.tally.requests,
+            new=self.tally.new,
+            updated=self.tally.updated,
+            unfinished=self.tally.unfinished,
+            skipped=self.tally.skipped,
+        )
+        if not renew(self.credential.pk, self.token):
+            raise LeaseLost
+
+    def fetch(self, stream: str, index: int) -> tuple[Page, Tally]:
+        """Read and store one page; the tally says what it brought."""
+        page = self.provider.history_page(stream, index)
+        tally = store(self.credential, page.records)
+        tally.pages, tally.requests, tally.skipped = 1, 1, page.skipped
+        self.save_progress(tally)
+        return page, tally
+
+    def walk(self, stream: str) -> None:
+        """Newest first until a page brings nothing new and nothing unfinished; the first
+        time, on to the end, resuming where an earlier run stopped."""
+        cursor = dict(self.credential.cursor.get(stream) or {})
+        index = 0
+        try:
+            while True:
+                page, brought = self.fetch(stream, index)
+                if page.last:
+                    cursor = {"done": True}
+                    return
+                index += 1
+                if cursor.get("done"):
+                    if brought.new == 0 and brought.unfinished == 0:
+                        return  # caught up with what we have
+                else:
+                    if brought.new == 0:
+                        # Everything down to where the backfill stopped is stored: skip
+                        # ahead (unfinished jobs on the way are refreshed by page later).
+                        index = max(index, cursor.get("resume", 0))
+                    cursor["resume"] = max(index, cursor.get("resume", 0))
+                if time.monotonic() > self.deadline:
+                    self.more_to_do = True
+                    return
+        finally:
+            self.credential.cursor[stream] = cursor
+            Credential.objects.filter(pk=self.credential.pk).update(cursor=self.credential.cursor)
+
+    def due_jobs(self, now: datetime):
+        return Job.objects.filter(credential=self.credential, next_poll__lte=now).order_by("next_poll")
+
+    def refresh_per_job(self) -> None:
+        now = timezone.now()
+        for job in self.due_jobs(now)[:REFRESH_LIMIT]:
+            if time.monotonic() > self.deadline:
+                self.more_to_do = True
+                return
+            tally = Tally(requests=1)
+            try:
+                record = self.provider.job(job.external_id)
+            except RateLimited as e:
+                if self.provider.rate_limit_per_job:
+                    # The limit is per job (Apikley): only this job waits.
+                    Job.objects.filter(pk=job.pk).update(next_poll=timezone.now() + timedelta(seconds=e.retry_after))
+                    self.save_progress(tally)
+                    continue
+                raise
+            except ProviderError as e:
+                if e.permanent or e.status not in (404, 422):
+                    raise
+                self.provider_does_not_know(job, e)
+                self.save_progress(tally)
+                continue
+            tally.add(store(self.credential, [record]))
+            self.save_progress(tally)
+
+    def provider_does_not_know(self, job: Job, error: ProviderError) -> None:
+        """The provider answered that it has no such job."""
+        now = timezone.now()
+        if job.status == Job.Status.PENDING and not job.raw:
+            # An imported id the provider never knew: a failed job carrying its message.
+            values = {"status": Job.Status.FAILED, "error": error.message, "error_code": str(error.status or "")}
+            Job.objects.filter(pk=job.pk).update(**values, next_poll=None, seen=now)
+        else:
+            # It existed and is gone at the provider (deleted there): keep what we have.
+            note = f"{self.provider.name} no longer knows this job: {error.message}"
+            Job.objects.filter(pk=job.pk).update(error=note, next_poll=None, stale=True, seen=now)
+
+    def refresh_by_pages(self) -> None:
+        """Re-read the pages unfinished jobs are on: one request refreshes a page of them."""
+        now = timezone.now()
+        due = list(
+            self.due_jobs(now).only("pk", "kind", "created", "external_id", "poll_attempts", "imported")[:REFRESH_LIMIT]
+        )
+        pages: dict[tuple[str, int], list[Job]] = {}
+        for job in due:
+            stream = self.provider.stream_for(job.kind)
+            # Newest first: a job's position is the number of newer jobs of its stream.
+            newer = Job.objects.filter(credential=self.credential, kind=job.kind, created__gt=job.created).count()
+            pages.setdefault((stream, newer // self.provider.page_size), []).append(job)
+        for (stream, index), jobs in sorted(pages.items()):
+            if time.monotonic() > self.deadline:
+                self.more_to_do = True
+                return
+            found = {r.external_id for r in self.fetch(stream, index)[0].records}
+            missing = [job for job in jobs if job.external_id not in found]
+            if missing and index > 0:  # a job deleted above it shifts it one page up
+                found |= {r.external_id for r in self.fetch(stream, index - 1)[0].records}
+                missing = [job for job in missing if job.external_id not in found]
+            for job in missing:  # not where we expected it: look again later
+                schedule_poll(job, timezone.now(), progressed=False)
+                Job.objects.filter(pk=job.pk).update(
+                    next_poll=job.next_poll, poll_attempts=job.poll_attempts, stale=job.stale
+                )
+
+    def sync(self) -> None:
+        if self.credential.status == Credential.Status.UNCHECKED:
+            # Saved while the provider could not be asked: ask now (cheap), stop if refused.
+            self.credential.check_with_provider()
+            self.tally.requests += 1
+            if not self.credential.usable:
+                return
+        for stream in self.provider.streams:
+            self.walk(stream)
+        if self.provider.refreshes_per_job:
+            self.refresh_per_job()
+        else:
+            self.refresh_by_pages()
+
+
+@dataclass
+class Outcome:
+    credential: Credential
+    run: SyncRun
+    error: str = ""
+
+
+def sync_credential(
+    credential_id: int, *, run_id: int | None = None, trigger: str = SyncRun.Trigger.SCHEDULE
+) -> Outcome | None:
+    """Sync one key now, if no other worker is on it. Returns None for a key that is gone."""
+    credential = Credential.objects.filter(pk=credential_id).first()
+    if credential is None:
+        return None
+    Credential.objects.filter(pk=credential_id).update(enqueued=None)
+    run = SyncRun.objects.filter(pk=run_id).first() if run_id else None
+    run = run or SyncRun.objects.create(credential=credential, trigger=trigger)
+    token = uuid.uuid4()
+    if not claim(credential_id, token):
+        finish(run, SyncRun.State.SKIPPED, "Another worker is syncing this key right now.")
+        return Outcome(credential, run, "")
+    now = timezone.now()
+    SyncRun.objects.filter(pk=run.pk).update(state=SyncRun.State.RUNNING, started=now)
+    try:
+        credential.refresh_from_db()
+        outcome = Outcome(credential, run)
+        if not credential.usable:
+            finish(run, SyncRun.State.SKIPPED, f"The key is {credential.get_status_display().lower()}: not used.")
+            return outcome
+        try:
+            syncer = Syncer(credential, credential.client(), run, token)
+            syncer.sync()
+        except crypto.SecretUnavailable:
+            credential.check_with_provider()  # records "re-enter" and says why
+            outcome.error = credential.last_error
+        except LeaseLost:
+            outcome.error = "Stopped: another worker took over this key."
+        except ProviderError as e:
+            outcome.error = e.message
+            record_failure(credential, e)
+        else:
+            record_success(credential, more_to_do=syncer.more_to_do)
+        run.refresh_from_db()
+        finish(run, SyncRun.State.FAILED if outcome.error else SyncRun.State.DONE, outcome.error)
+        return outcome
+    except Exception:
+        # One bad key must not crash-loop a worker: push its next try out, then re-raise.
+        Credential.objects.filter(pk=credential_id).update(
+            next_sync=timezone.now() + timedelta(minutes=15), sync_error="Internal error during sync; retrying later."
+        )
+        finish(run, SyncRun.State.FAILED, "Internal error during sync.")
+        raise
+    finally:
+        release(credential_id, token)
+
+
+def finish(run: SyncRun, state: str, message: str) -> None:
+    SyncRun.objects.filter(pk=run.pk).update(state=state, finished=timezone.now(), message=message[:500])
+    run.state, run.message = state, message[:500]
+    # Keep the latest runs of each key only.
+    old = SyncRun.objects.filter(credential_id=run.credential_id).order_by("-created")[SyncRun.KEEP_PER_CREDENTIAL :]
+    SyncRun.objects.filter(pk__in=list(old.values_list("pk", flat=True))).delete()
+
+
+def record_success(credential: Credential, *, more_to_do: bool) -> None:
+    now = timezone.now()
+    Credential.objects.filter(pk=credential.pk).update(
+        last_sync=now,
+        next_sync=now if more_to_do else now + sync_interval(),
+        failures=0,
+        paused_until=None,
+        sync_error="",
+    )
+
+
+def record_failure(credential: Credential, error: ProviderError) -> None:
+    now = timezone.now()
+    if isinstance(error, KeyRejected):
+        Credential.objects.filter(pk=credential.pk).update(
+            status=Credential.Status.REJECTED, last_error=error.message[:500], checked=now, sync_error=""
+        )
+        return
+    if isinstance(error, RateLimited):
+        wait = timedelta(seconds=error.retry_after or 60)
+        message = f"Rate limited by {credential.get_provider_display()}: {error.message}"
+        Credential.objects.filter(pk=credential.pk).update(paused_until=now + wait, sync_error=message[:500])
+        return
+    # 5xx, timeouts, garbage: back off exponentially, with jitter so keys do not retry in step.
+    failures = credential.failures + 1
+    delay = min(30 * 2 ** (failures - 1), 3600) * random.uniform(0.5, 1.5)
+    Credential.objects.filter(pk=credential.pk).update(
+        failures=F("failures") + 1, paused_until=now + timedelta(seconds=delay), sync_error=error.message[:500]
+    )

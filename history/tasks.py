@@ -1,0 +1,52 @@
+"""django-q2 entry points. Tasks get ids, never secrets, as arguments."""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from providers.models import Credential
+
+from .models import Job, SyncRun
+
+# A key queued this long ago without its task starting is queued again.
+REQUEUE_AFTER = timedelta(minutes=15)
+DISPATCH_LIMIT = 1000
+
+
+def due_credentials(now=None):
+    """Keys with work to do now: usable, not paused, not leased or queued, and either due
+    for a history read or holding unfinished jobs due for a poll."""
+    now = now or timezone.now()
+    due_jobs = Job.objects.filter(credential=OuterRef("pk"), next_poll__lte=now)
+    return (
+        Credential.objects.exclude(status__in=[Credential.Status.REJECTED, Credential.Status.REENTER])
+        .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(Q(enqueued__isnull=True) | Q(enqueued__lt=now - REQUEUE_AFTER))
+        .filter(Q(next_sync__isnull=True) | Q(next_sync__lte=now) | Exists(due_jobs))
+    )
+
+
+def dispatch() -> int:
+    """Run every minute by the schedule (history/migrations): one sync task per due key."""
+    now = timezone.now()
+    ids = list(due_credentials(now).order_by("next_sync").values_list("pk", flat=True)[:DISPATCH_LIMIT])
+    Credential.objects.filter(pk__in=ids).update(enqueued=now)
+    for pk in ids:
+        async_task("history.sync.sync_credential", pk, task_name=f"sync-key-{pk}", group="sync")
+    return len(ids)
+
+
+def enqueue_sync(credential: Credential, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
+    """Queue a sync of one key now ("Sync now", task import); the run shows its progress."""
+    recent = timezone.now() - REQUEUE_AFTER
+    active = credential.sync_runs.filter(state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING], created__gt=recent)
+    active = active.order_by("-created").first()
+    if active is not None:
+        return active
+    run = SyncRun.objects.create(credential=credential, trigger=trigger)
+    Credential.objects.filter(pk=credential.pk).update(enqueued=timezone.now())
+    async_task("history.sync.sync_credential", credential.pk, run_id=run.pk, trigger=trigger, group="sync")
+    return run
