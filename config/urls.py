@@ -5,5 +5,6 @@ urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include("allauth.urls")),
     path("keys/", include("providers.urls")),
+    path("history/", include("history.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,106 @@
+"""Streamed exports of the history: every matching job, however many, in constant memory."""
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+
+from .models import Job
+
+FIELDS = [
+    "id",
+    "provider",
+    "kind",
+    "external_id",
+    "status",
+    "provider_status",
+    "model",
+    "title",
+    "prompt",
+    "created_at",
+    "completed_at",
+    "credits_used",
+    "credits_refunded",
+    "outputs",
+    "credential",
+    "owner",
+]
+CHUNK = 2000
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    """Credits are JSON numbers: 12, not "12.0000"."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _outputs(job: Job) -> list[dict]:
+    return [
+        {
+            "kind": o.get("kind", ""),
+            "url": o.get("url") or o.get("stream_url", ""),
+            "title": o.get("title", ""),
+            "duration": o.get("duration"),
+        }
+        for o in job.outputs
+        if isinstance(o, dict)
+    ]
+
+
+def as_dict(job: Job) -> dict:
+    return {
+        "id": str(job.code),
+        "provider": job.provider,
+        "kind": job.kind,
+        "external_id": job.external_id,
+        "status": job.status,
+        "provider_status": job.provider_status,
+        "model": job.model,
+        "title": job.title,
+        "prompt": job.prompt,
+        "created_at": job.created.isoformat(),
+        "completed_at": job.completed.isoformat() if job.completed else None,
+        "credits_used": _number(job.credits_used),
+        "credits_refunded": _number(job.credits_refunded),
+        "outputs": _outputs(job),
+        "credential": job.credential.label,
+        "owner": job.credential.owner.get_username(),
+    }
+
+
+def export_rows(jobs) -> Iterator[dict]:
+    jobs = jobs.select_related("credential__owner").order_by("-created", "-id")
+    for job in jobs.iterator(chunk_size=CHUNK):
+        yield as_dict(job)
+
+
+def json_stream(jobs) -> Iterator[str]:
+    yield "["
+    first = True
+    for row in export_rows(jobs):
+        yield ("" if first else ",\n") + json.dumps(row, ensure_ascii=False)
+        first = False
+    yield "]\n"
+
+
+def _cell(value):
+    """Text that a spreadsheet would run as a formula gets a leading quote (OWASP's advice)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_stream(jobs) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+    writer.writeheader()
+    for n, row in enumerate(export_rows(jobs), 1):
+        row["outputs"] = json.dumps(row["outputs"], ensure_ascii=False)
+        writer.writerow({name: _cell(value) for name, value in row.items()})
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

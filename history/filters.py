@@ -1,0 +1,78 @@
+"""The history's filters, validated by django-filter: shared by the list and the exports.
+
+Bad values never reach the database: they become form errors (the list shows them, the
+exports answer 400).
+"""
+
+from datetime import UTC, datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from providers.models import Credential
+from providers.registry import CHOICES
+from teams.models import Team
+
+from .models import Job
+
+
+def _visible_credentials(request):
+    return Credential.objects.history_visible_to(request.user).order_by("label")
+
+
+def _my_teams(request):
+    return Team.objects.filter(members__user=request.user) if request.user.is_authenticated else Team.objects.none()
+
+
+def _day_start(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+class JobFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", max_length=200)
+    provider = django_filters.ChoiceFilter(choices=CHOICES, empty_label="All providers")
+    kind = django_filters.ChoiceFilter(choices=Job.Kind.choices, empty_label="All kinds")
+    status = django_filters.ChoiceFilter(choices=Job.Status.choices, empty_label="All statuses")
+    credential = django_filters.ModelChoiceFilter(
+        queryset=_visible_credentials, to_field_name="code", label="Key", empty_label="All keys"
+    )
+    team = django_filters.ModelChoiceFilter(
+        queryset=_my_teams, to_field_name="slug", method="shared_with", label="Team", empty_label="All teams"
+    )
+    # Whole UTC days, both ends inclusive.
+    created_after = django_filters.DateFilter(
+        method="after", label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_before = django_filters.DateFilter(
+        method="before", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = Job
+        fields = ["q", "provider", "kind", "status", "credential", "team", "created_after", "created_before"]
+
+    def search(self, queryset, name, value):
+        """Title, prompt, file name (Munsit's jobs are titled by it) and external id."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(prompt__icontains=value) | Q(external_id__icontains=value))
+
+    def shared_with(self, queryset, name, team):
+        return queryset.filter(credential__shares__team=team)
+
+    def after(self, queryset, name, day):
+        return queryset.filter(created__gte=_day_start(day))
+
+    def before(self, queryset, name, day):
+        return queryset.filter(created__lt=_day_start(day) + timedelta(days=1))
+
+    @property
+    def error_text(self) -> str:
+        """The form's errors as one sentence, for messages and 400 bodies."""
+        parts = []
+        for field, errors in self.form.errors.items():
+            label = self.form.fields[field].label if field in self.form.fields else field
+            parts.append(f"{label}: {' '.join(errors)}")
+        return " ".join(parts)
