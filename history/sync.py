@@ -180,7 +180,7 @@ def store(credential: Credential, records: Iterable[JobRecord], now: datetime | 
             to_create.append(job)
         elif merge(job, record, now):
             to_update.append(job)
-        if job.status in Job.UNFINISHED:
+        if job.status in Job.UNFINISHED and not job.stale:
             tally.unfinished += 1
     with transaction.atomic():
         # ignore_conflicts: a concurrent import may have inserted the same job meanwhile;
@@ -269,7 +269,9 @@ class Syncer:
                         # ahead (unfinished jobs on the way are refreshed by page later).
                         index = max(index, cursor.get("resume", 0))
                     cursor["resume"] = max(index, cursor.get("resume", 0))
-                if time.monotonic() > self.deadline:
+                # Out of time: stop after a page that brought something, so every run
+                # makes progress; the next run resumes here.
+                if brought.new and time.monotonic() > self.deadline:
                     self.more_to_do = True
                     return
         finally:
@@ -345,11 +347,13 @@ class Syncer:
 
     def sync(self) -> None:
         if self.credential.status == Credential.Status.UNCHECKED:
-            # Saved while the provider could not be asked: ask now (cheap), stop if refused.
-            self.credential.check_with_provider()
-            self.tally.requests += 1
-            if not self.credential.usable:
-                return
+            # Saved while the provider could not be asked: ask now (one cheap call). A
+            # refusal or failure stops the run like any other provider error.
+            self.save_progress(Tally(requests=1))
+            balance = self.provider.check_key()
+            Credential.objects.filter(pk=self.credential.pk).update(
+                status=Credential.Status.OK, balance=balance[:100], last_error="", checked=timezone.now()
+            )
         for stream in self.provider.streams:
             self.walk(stream)
         if self.provider.refreshes_per_job:
