@@ -748,6 +748,22 @@ def test_external_ids_round_trip(simulator):
             assert world.find(account, external_id(job)).serial == job.serial
 
 
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_pages_skip_deleted_jobs_exactly(newest_first):
+    world = World(FakeClock(), new_every=0)
+    account = world.account(sim_key("audiopod", "holes", 60))
+    everything = world.page(account, "music", 0, None, newest_first=newest_first)
+    gone = {0, 1, 7, 8, 9, 30, 58, 59}  # runs of holes at both ends and in the middle
+    for job in everything:
+        if job.serial in gone:
+            world.delete(job)
+    expected = [job.serial for job in everything if job.serial not in gone]
+    for offset in range(len(expected) + 1):
+        for limit in (1, 3, 100):
+            page = world.page(account, "music", offset, limit, newest_first=newest_first)
+            assert [job.serial for job in page] == expected[offset : offset + limit]
+
+
 def test_world_rejects_bad_keys_in_process():
     world = World(FakeClock())
     with pytest.raises(ValueError):

@@ -14,7 +14,12 @@ Time: the initial jobs were created over the 180 days before the simulator start
 newest few of every stream, and ~2% at random, are unfinished at the start and finish
 15-240 s after it (divided by `speed`). New jobs appear every `new_every` seconds of the
 clock (one per account and tick; API Mall alternates audio and images) and on
-`add_jobs()`; each finishes 15-240 s (divided by `speed`) after it was created.
+`add_jobs()`; each finishes 15-240 s (divided by `speed`) after it was created. Every
+job fails with 7% probability (a retried AudioPod job then succeeds).
+
+In-process API: `account(key)`, `page()`, `scan()`, `find()`/`job(key, id)`,
+`add_jobs(key, n)`, `task_ids(key)`, `update()`/`delete()`/`retry()`; `clock`, `speed`,
+`new_every` and `rate_limits` (settable while serving), `faults`, `limits`, `log`.
 """
 
 import bisect
@@ -153,6 +158,11 @@ class Job:
         return default if self.overrides is None else self.overrides.get(name, default)
 
 
+def _token(account: Account, stream: str, serial: int) -> bytes:
+    """A job's 16 hash bytes: everything about it derives from these."""
+    return hashlib.blake2b(account.seed + stream.encode() + serial.to_bytes(5), digest_size=16).digest()
+
+
 def _unit(token: bytes, i: int) -> float:
     """The i-th (0-3) independent uniform [0, 1) number in a job's token."""
     return int.from_bytes(token[4 * i : 4 * i + 4]) / 2**32
@@ -285,7 +295,7 @@ class World:
         return account.streams[stream or next(iter(account.streams))]
 
     def _job(self, account: Account, stream: Stream, serial: int) -> Job:
-        token = hashlib.blake2b(account.seed + stream.name.encode() + serial.to_bytes(5), digest_size=16).digest()
+        token = _token(account, stream.name, serial)
         start, speed = self.started, self.speed
         u_age, u_delay, u_stuck, u_fail = (_unit(token, i) for i in range(4))
         delay = (FINISH_DELAY[0] + (FINISH_DELAY[1] - FINISH_DELAY[0]) * u_delay) / speed
@@ -502,7 +512,7 @@ def decode_id(account: Account, stream: str, ext_id: Any) -> int | None:
 
 
 def _audiopod_id_ok(account: Account, stream: str, serial: int, ext_id: int) -> bool:
-    token = hashlib.blake2b(account.seed + stream.encode() + serial.to_bytes(5), digest_size=16).digest()
+    token = _token(account, stream, serial)
     return ext_id == _audiopod_base(account) + serial * _AUDIOPOD_STRIDE + token[15] % _AUDIOPOD_STRIDE
 
 
