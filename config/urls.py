@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("keys/", include("providers.urls")),
     path("history/", include("history.urls")),
+    path("teams/", include("teams.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -36,3 +36,49 @@ def can_refresh(user, job) -> bool:
 def can_act(user, job) -> bool:
     """Provider actions that cost or delete (retry, delete, rename): the key's owner only."""
     return user.is_authenticated and job.credential.owner_id == user.pk
+
+
+# --- Team management: what a member may do to the team, its members and its shares --------
+
+
+def can_manage(member: Member) -> bool:
+    """Add, invite, re-role and remove members: owners and admins."""
+    return RANK[member.role] >= RANK[Member.Role.ADMIN]
+
+
+def can_share(member: Member) -> bool:
+    """Share one's own keys with the team: everyone but viewers."""
+    return RANK[member.role] >= RANK[Member.Role.MEMBER]
+
+
+def assignable_roles(member: Member) -> list[str]:
+    """The roles this member may give others (and put on invite links): only owners make owners."""
+    if member.role == Member.Role.OWNER:
+        return list(Member.Role.values)
+    if can_manage(member):
+        return [role for role in Member.Role.values if role != Member.Role.OWNER]
+    return []
+
+
+def can_change(actor: Member, target: Member) -> bool:
+    """Change the role of, or remove, `target`: managers may, but only owners touch owners."""
+    if not can_manage(actor):
+        return False
+    return target.role != Member.Role.OWNER or actor.role == Member.Role.OWNER
+
+
+def can_unshare(user, member: Member, share) -> bool:
+    """Stop sharing a key: the key's owner, or the team's owners and admins."""
+    return share.credential.owner_id == user.pk or can_manage(member)
+
+
+def is_last_owner(target: Member) -> bool:
+    """True when `target` is the team's only owner (it must stay one, and stay).
+
+    Call it inside transaction.atomic(): the owners' rows are locked, so two owners
+    demoting each other at once cannot leave the team without one.
+    """
+    if target.role != Member.Role.OWNER:
+        return False
+    owners = Member.objects.select_for_update().filter(team_id=target.team_id, role=Member.Role.OWNER)
+    return list(owners.values_list("pk", flat=True)) == [target.pk]
