@@ -88,7 +88,10 @@ class Invite(models.Model):
     def __str__(self) -> str:
         return f"Invite to {self.team} as {self.role}"
 
-    def get_absolute_url(self) -> str:
+    # Deliberately no get_absolute_url(): the admin would offer "View on site" and its
+    # /admin/r/ redirect, handing the secret link to any staff member.
+    @property
+    def path(self) -> str:
         return reverse("teams:invite", args=[self.token])
 
     @property
