@@ -1,15 +1,18 @@
 """Jobs and sync runs in the admin, built to stay quick at a million jobs: no COUNT of the
-whole table, no deep OFFSETs, no query per row, sorting only on the indexed `created`."""
+whole table, no deep OFFSETs, no query per row, no facet counts, sorting only on the indexed
+`created`, and a date hierarchy read from two index lookups instead of a DISTINCT."""
 
 import json
+from datetime import date, datetime, timedelta
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from .models import Job, SyncRun
+from .models import Job, JobQuerySet, SyncRun
 
 
 class CappedCountPaginator(Paginator):
@@ -31,6 +34,31 @@ class CappedCountPaginator(Paginator):
     def num_pages(self) -> int:
         pages = super().num_pages
         return min(pages, -(-self.CAP // self.per_page))
+
+
+def periods(first: date, last: date, kind: str) -> list[date]:
+    """Every year, month or day from `first` to `last`, both included."""
+    if kind == "year":
+        return [date(year, 1, 1) for year in range(first.year, last.year + 1)]
+    if kind == "month":
+        months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+        return [date(m // 12, m % 12 + 1, 1) for m in months]
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class CheapDatesQuerySet(JobQuerySet):
+    """The admin's date hierarchy asks `datetimes(field, kind)`, a SELECT DISTINCT over every
+    matching row (seconds at a million jobs). This answers from MIN and MAX instead: every
+    period between the first and the last job, some of which may hold no job."""
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        bounds = self.aggregate(first=Min(field_name), last=Max(field_name))
+        if bounds["first"] is None:
+            return []
+        zone = tzinfo or timezone.get_current_timezone()
+        first, last = (timezone.localtime(bounds[k], zone).date() for k in ("first", "last"))
+        result = [datetime.combine(day, datetime.min.time(), tzinfo=zone) for day in periods(first, last, kind)]
+        return result if order == "ASC" else result[::-1]
 
 
 def pretty_json(value) -> str:
@@ -85,6 +113,10 @@ class JobAdmin(admin.ModelAdmin):
     # A job's page on the site is for those who may see it, which an operator usually is not.
     view_on_site = False
     actions = ["mark_for_refresh"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return CheapDatesQuerySet(model=queryset.model, query=queryset.query, using=queryset._db)
 
     def has_add_permission(self, request):
         return False  # jobs come from the providers

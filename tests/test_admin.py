@@ -267,6 +267,42 @@ def test_job_list_makes_no_query_per_row_and_never_counts_the_whole_table(admin_
     assert len(many) == len(few)
     counts = [sql for sql in many if re.search(r"COUNT\(", sql, re.I) and "history_job" in sql]
     assert counts and all("LIMIT" in sql.upper() for sql in counts), counts
+    assert not any("DISTINCT" in sql.upper() for sql in many)  # the date hierarchy reads MIN and MAX
+
+
+def test_date_hierarchy_periods():
+    from datetime import date
+
+    from history.admin import periods
+
+    assert periods(date(2024, 11, 5), date(2026, 2, 1), "year") == [
+        date(2024, 1, 1),
+        date(2025, 1, 1),
+        date(2026, 1, 1),
+    ]
+    assert periods(date(2024, 11, 5), date(2025, 2, 1), "month") == [
+        date(2024, 11, 1),
+        date(2024, 12, 1),
+        date(2025, 1, 1),
+        date(2025, 2, 1),
+    ]
+    assert periods(date(2024, 2, 28), date(2024, 3, 1), "day") == [
+        date(2024, 2, 28),
+        date(2024, 2, 29),
+        date(2024, 3, 1),
+    ]
+
+
+@pytest.mark.django_db
+def test_date_hierarchy_drills_down_from_first_to_last_job(admin_client, world):
+    key = world["key"]
+    make_job(key, "old", days_ago=800)
+    years = admin_client.get("/admin/history/job/").text
+    assert "?created__year=2024" in years and "?created__year=2025" in years and "?created__year=2026" in years
+    months = admin_client.get("/admin/history/job/?created__year=2026").text
+    assert "created__month=11" in months
+    days = admin_client.get("/admin/history/job/?created__year=2026&created__month=11").text
+    assert "created__day=19" in days and "created__day=20" in days
 
 
 @pytest.mark.django_db
