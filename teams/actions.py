@@ -126,13 +126,17 @@ def revoke_invite(actor, invite: Invite) -> None:
 def accept_invite(invite: Invite, user) -> Member:
     """Join with the invite's role. The invite is claimed with a conditional UPDATE, so a
     link used twice at the same moment still lets in one person."""
-    with transaction.atomic():
-        if Member.objects.filter(team_id=invite.team_id, user=user).exists():
-            raise TeamError(f"You are already a member of {invite.team}.")
-        now = timezone.now()
-        claimed = Invite.objects.filter(pk=invite.pk, used__isnull=True, expires__gt=now).update(used=now, used_by=user)
-        if not claimed:
-            raise TeamError("This invite link has expired or was already used. Ask for a new one.")
-        member = Member.objects.create(team_id=invite.team_id, user=user, role=invite.role)
-        audit.record(user, audit.Verb.INVITE_JOIN, team=invite.team, subject=invite.role)
+    already = TeamError(f"You are already a member of {invite.team}.")
+    try:
+        with transaction.atomic():
+            if Member.objects.filter(team_id=invite.team_id, user=user).exists():
+                raise already
+            now = timezone.now()
+            unused = Invite.objects.filter(pk=invite.pk, used__isnull=True, expires__gt=now)
+            if not unused.update(used=now, used_by=user):
+                raise TeamError("This invite link has expired or was already used. Ask for a new one.")
+            member = Member.objects.create(team_id=invite.team_id, user=user, role=invite.role)
+            audit.record(user, audit.Verb.INVITE_JOIN, team=invite.team, subject=invite.role)
+    except IntegrityError:
+        raise already from None  # added by someone else a moment ago; the invite stays unused
     return member

@@ -196,6 +196,17 @@ def test_members_page_offers_management_only_to_managers(client, studio, alice, 
     assert "Add a member" not in page.text and "Invite links" not in page.text and "/remove/" not in page.text
 
 
+@pytest.mark.django_db
+def test_usernames_with_punctuation_work_in_member_urls(alice_client, studio, django_user_model):
+    django_user_model.objects.create_user("first.last+x@home", "fl@example.test", "pw-2026-long")
+    alice_client.post("/teams/studio/members/", {"username": "first.last+x@home", "role": "member"})
+    page = alice_client.get("/teams/studio/members/").text
+    assert "/teams/studio/members/first.last+x@home/role/" in page
+    assert alice_client.post("/teams/studio/members/first.last+x@home/role/", {"role": "admin"}).status_code == 302
+    assert alice_client.post("/teams/studio/members/first.last+x@home/remove/").status_code == 302
+    assert roles(studio) == {"alice": "owner"}
+
+
 # --- Invite links -------------------------------------------------------------------
 
 
