@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "CREDENTIAL_ENCRYPTION_KEYS", "DEBUG")}
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={**clean, "DATABASE_URL": "sqlite:///:memory:", **env},
