@@ -1,7 +1,8 @@
-"""The history's filters, validated by django-filter: shared by the list and the exports.
+"""The history's filters, validated by django-filter: shared by the list, the dashboard and
+the exports.
 
-Bad values never reach the database: they become form errors (the list shows them, the
-exports answer 400).
+Bad values never reach the database: they become form errors (the list shows them and
+ignores those filters, the exports answer 400).
 """
 
 from datetime import UTC, datetime, time, timedelta
@@ -25,16 +26,43 @@ def _my_teams(request):
     return Team.objects.filter(members__user=request.user) if request.user.is_authenticated else Team.objects.none()
 
 
-def _day_start(day) -> datetime:
+def day_start(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+class KeyChoiceField(forms.ModelChoiceField):
+    """Keys by label and provider only: teammates' keys are never shown with their last four."""
+
+    def label_from_instance(self, obj: Credential) -> str:
+        return f"{obj.label} ({obj.get_provider_display()})"
+
+
+class KeyChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = KeyChoiceField
+
+
+class JobFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        after, before = data.get("created_after"), data.get("created_before")
+        if after and before and after > before:
+            self.add_error("created_before", "This day is before the “From” day.")
+        return data
+
+
 class JobFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", max_length=200)
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Title, prompt, file name or id", "autocomplete": "off"}
+        ),
+    )
     provider = django_filters.ChoiceFilter(choices=CHOICES, empty_label="All providers")
     kind = django_filters.ChoiceFilter(choices=Job.Kind.choices, empty_label="All kinds")
     status = django_filters.ChoiceFilter(choices=Job.Status.choices, empty_label="All statuses")
-    credential = django_filters.ModelChoiceFilter(
+    credential = KeyChoiceFilter(
         queryset=_visible_credentials, to_field_name="code", label="Key", empty_label="All keys"
     )
     team = django_filters.ModelChoiceFilter(
@@ -50,6 +78,7 @@ class JobFilter(django_filters.FilterSet):
 
     class Meta:
         model = Job
+        form = JobFilterForm
         fields = ["q", "provider", "kind", "status", "credential", "team", "created_after", "created_before"]
 
     def search(self, queryset, name, value):
@@ -63,10 +92,10 @@ class JobFilter(django_filters.FilterSet):
         return queryset.filter(credential__shares__team=team)
 
     def after(self, queryset, name, day):
-        return queryset.filter(created__gte=_day_start(day))
+        return queryset.filter(created__gte=day_start(day))
 
     def before(self, queryset, name, day):
-        return queryset.filter(created__lt=_day_start(day) + timedelta(days=1))
+        return queryset.filter(created__lt=day_start(day) + timedelta(days=1))
 
     @property
     def error_text(self) -> str:
@@ -76,3 +105,13 @@ class JobFilter(django_filters.FilterSet):
             label = self.form.fields[field].label if field in self.form.fields else field
             parts.append(f"{label}: {' '.join(errors)}")
         return " ".join(parts)
+
+    def valid_data(self) -> dict[str, str]:
+        """The filters in effect, as query parameters: empty and invalid ones left out. The
+        URLs the page builds (next page, pushed URL, facet links) start from these."""
+        self.is_valid()
+        return {
+            name: self.data[name]
+            for name in self.Meta.fields
+            if self.data.get(name, "").strip() and name not in self.form.errors
+        }
