@@ -40,3 +40,9 @@ class ImportForm(forms.Form):
                 "None of these look like task ids (3–100 letters, digits, dashes or underscores)."
             )
         return valid
+
+
+class RenameForm(forms.Form):
+    """A job's new name at the provider (AudioPod's display_name)."""
+
+    name = forms.CharField(label="Name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
