@@ -8,7 +8,13 @@ urlpatterns = [
     path("export.json", views.export_json, name="export_json"),
     path("export.csv", views.export_csv, name="export_csv"),
     path("import/", views.import_tasks, name="import"),
+    path("sync/", views.sync_all, name="sync_all"),
     path("sync/<uuid:code>/", views.sync_now, name="sync_now"),
     path("sync/runs/<uuid:code>/", views.sync_progress, name="sync_progress"),
     path("<uuid:code>/", views.job_detail, name="detail"),
+    path("<uuid:code>/row/", views.job_row, name="row"),
+    path("<uuid:code>/refresh/", views.job_refresh, name="refresh"),
+    path("<uuid:code>/rename/", views.job_rename, name="rename"),
+    path("<uuid:code>/retry/", views.job_retry, name="retry"),
+    path("<uuid:code>/delete/", views.job_delete, name="delete"),
 ]

@@ -1,21 +1,36 @@
+import hashlib
+import json
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
+from providers.http import ProviderError
 from providers.models import Credential
+from teams import access, audit
+from teams.models import Team
 
-from . import export
+from . import actions, dashboard, export
 from .filters import JobFilter
-from .forms import ImportForm
+from .forms import ImportForm, RenameForm
 from .models import Job, SyncRun
-from .tasks import enqueue_sync
+from .tasks import REQUEUE_AFTER, enqueue_sync
 
 PAGE_SIZE = 50
 CURSOR_SEPARATOR = "_"
+# Unfinished rows on screen ask for their latest state this often.
+ROW_POLL_SECONDS = 5
+# The filter form targets this element: its answer is the page's body, not just rows.
+RESULTS_TARGET = "history-results"
+# Filters behind "More filters" (open when one of them is in use).
+MORE_FILTERS = {"kind", "credential", "team", "created_after", "created_before"}
 
 
 def parse_cursor(value: str) -> tuple[datetime, int] | None:
@@ -34,33 +49,248 @@ def make_cursor(job: Job) -> str:
     return f"{job.created.isoformat()}{CURSOR_SEPARATOR}{job.pk}"
 
 
+def list_url(params: dict[str, str]) -> str:
+    return "/history/" + (f"?{urlencode(params)}" if params else "")
+
+
+def row_version(job: Job) -> str:
+    """Changes whenever what a row shows changes; a row's poll sends it back and gets 204
+    (no swap, so a playing track keeps playing) while it still matches."""
+    shown = [job.status, job.provider_status, job.title, job.model, job.error, job.stale, job.outputs, job.inputs]
+    shown.append(str(job.credits_used))
+    return hashlib.blake2b(json.dumps(shown, default=str).encode(), digest_size=8).hexdigest()
+
+
+class Refreshable:
+    """Which unfinished rows offer "Refresh now" (teams.access.can_refresh), asked once per key."""
+
+    def __init__(self, user):
+        self.user = user
+        self.by_key: dict[int, bool] = {}
+
+    def __call__(self, job: Job) -> bool:
+        if job.finished:
+            return False
+        if job.credential_id not in self.by_key:
+            self.by_key[job.credential_id] = access.can_refresh(self.user, job)
+        return self.by_key[job.credential_id]
+
+
+def row_context(request, job: Job, refreshable: Refreshable | None = None) -> dict:
+    refreshable = refreshable or Refreshable(request.user)
+    return {
+        "job": job,
+        "can_refresh": refreshable(job),
+        "polls": job.status in Job.UNFINISHED and not job.stale,
+        "version": row_version(job),
+        "poll_seconds": ROW_POLL_SECONDS,
+    }
+
+
+@vary_on_headers("HX-Request", "HX-Target")
 def job_list(request):
     jobs = Job.objects.visible_to(request.user)
     filters = JobFilter(request.GET or None, queryset=jobs, request=request)
+    params = filters.valid_data()
     rows = filters.qs.select_related("credential__owner").order_by("-created", "-id")
     cursor_value = request.GET.get("cursor", "")
     cursor = parse_cursor(cursor_value) if cursor_value else None
-    if cursor_value and cursor is None:
-        messages.error(request, "That page link is broken: showing the newest jobs instead.")
     if cursor:
         created, pk = cursor
         rows = rows.filter(created__lte=created).exclude(created=created, pk__gte=pk)
     page = list(rows[: PAGE_SIZE + 1])
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
+    refreshable = Refreshable(request.user)
     context = {
         "filters": filters,
-        "jobs": page,
-        "next_cursor": make_cursor(page[-1]) if more else "",
-        "has_keys": Credential.objects.owned_by(request.user).exists(),
+        "rows": [row_context(request, job, refreshable) for job in page],
+        "next_url": list_url({**params, "cursor": make_cursor(page[-1])}) if more else "",
+        "after_cursor": bool(cursor),
+        "params": params,
     }
-    template = "history/list.html#rows" if request.htmx else "history/list.html"
-    return render(request, template, context)
+    fragment = request.htmx and not request.htmx.history_restore_request
+    if fragment and request.htmx.target != RESULTS_TARGET:
+        # A next page, a poll, or any other htmx request: the rows only, nothing counted.
+        return render(request, "history/list.html#rows", context)
+    context.update(page_context(request, filters, params))
+    context["bad_cursor"] = bool(cursor_value) and cursor is None
+    if fragment:
+        # The filter form: the results region, and a clean URL for the address bar.
+        response = render(request, "history/list.html#results", context)
+        response["HX-Push-Url"] = list_url(params)
+        return response
+    return render(request, "history/list.html", context)
+
+
+def page_context(request, filters: JobFilter, params: dict[str, str]) -> dict:
+    """What the full page shows above the rows: counts, dashboard, keys and syncs."""
+    user = request.user
+    own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
+    recent = timezone.now() - REQUEUE_AFTER
+    active_runs = SyncRun.objects.filter(
+        credential__in=own_keys, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING], created__gt=recent
+    ).select_related("credential")
+    facets = dashboard.facet_options(dashboard.facet_counts(filters, user), params)
+    return {
+        "facets": facets,
+        "matching": next(option["count"] for option in facets["status"] if option["checked"]),
+        "dash": dashboard.dashboard(filters, user),
+        "export_query": urlencode(params),
+        "more_filters_open": bool(set(params) & MORE_FILTERS),
+        "own_keys": own_keys,
+        "troubled_keys": [key for key in own_keys if not key.usable],
+        "usable_keys": [key for key in own_keys if key.usable],
+        "active_runs": list(active_runs),
+        "has_any_job": bool(params) or Job.objects.visible_to(user).exists(),
+        "active_filters": active_filters(filters, params),
+    }
+
+
+def active_filters(filters: JobFilter, params: dict[str, str]) -> list[dict]:
+    """The filters in effect, each with the URL of the list without it."""
+    chips = []
+    for name, value in params.items():
+        field = filters.form.fields[name]
+        shown = value
+        if name in ("provider", "kind", "status"):
+            shown = dict(field.choices).get(value, value)
+        elif name in ("credential", "team"):
+            picked = filters.form.cleaned_data.get(name)
+            shown = field.label_from_instance(picked) if picked is not None else value
+        chips.append(
+            {
+                "name": name,
+                "label": field.label,
+                "value": shown,
+                "url": list_url({k: v for k, v in params.items() if k != name}),
+            }
+        )
+    return chips
+
+
+def _visible_job(request, code) -> Job:
+    return get_object_or_404(Job.objects.visible_to(request.user).select_related("credential__owner"), code=code)
+
+
+def job_row(request, code):
+    """One row of the list, for an unfinished row's poll: 204 while nothing changed."""
+    job = _visible_job(request, code)
+    context = row_context(request, job)
+    if request.GET.get("v") == context["version"]:
+        return HttpResponse(status=204)
+    return render(request, "history/row.html", context)
+
+
+def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> dict:
+    user = request.user
+    can_act = access.can_act(user, job)
+    teams = Team.objects.filter(shares__credential_id=job.credential_id, members__user=user).distinct()
+    return {
+        "job": job,
+        "can_act": can_act,
+        "can_refresh": not job.finished and access.can_refresh(user, job),
+        "offers": {name: can_act and actions.offers(job, name) for name in ("rename", "delete", "retry")},
+        "rename_form": rename_form or RenameForm(initial={"name": job.title}),
+        "teams": list(teams),
+        "mine": job.credential.owner_id == user.pk,
+        "due": job.next_poll is not None and job.next_poll <= timezone.now(),
+    }
 
 
 def job_detail(request, code):
-    job = get_object_or_404(Job.objects.visible_to(request.user).select_related("credential__owner"), code=code)
-    return render(request, "history/detail.html", {"job": job})
+    job = _visible_job(request, code)
+    return render(request, "history/detail.html", detail_context(request, job))
+
+
+# --- actions ----------------------------------------------------------------------------
+
+
+def _job_for_action(request, code, action: str) -> Job:
+    """404 for anyone who cannot see the job (or for an action its provider lacks), 403
+    for those who see it but may not do this."""
+    job = _visible_job(request, code)
+    if action == "refresh":
+        allowed = access.can_refresh(request.user, job)
+    else:
+        if not actions.offers(job, action):
+            raise Http404(f"{job.get_provider_display()} offers no {action} at its API.")
+        allowed = access.can_act(request.user, job)
+    if not allowed:
+        raise PermissionDenied
+    return job
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return ""
+
+
+def _answer(request, job: Job, status: int = 200, rename_form: RenameForm | None = None):
+    """After an action: with htmx the updated row or job panel (the messages swapped into
+    the page's live region); without, back where the person came from."""
+    if not request.htmx:
+        if rename_form is not None:
+            return render(request, "history/detail.html", detail_context(request, job, rename_form), status=status)
+        return redirect(_safe_next(request) or job.get_absolute_url())
+    job = _visible_job(request, job.code)  # as stored now
+    if request.htmx.target == f"job-{job.code}":
+        return render(request, "history/row.html", {**row_context(request, job), "oob_messages": True})
+    return render(request, "history/detail.html#panel", {**detail_context(request, job, rename_form), "oob": True})
+
+
+@require_POST
+def job_refresh(request, code):
+    job = _job_for_action(request, code, "refresh")
+    try:
+        actions.refresh(request.user, job)
+    except actions.ActionRefused as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, f"Asked {job.get_provider_display()} for the latest: this updates in a moment.")
+    return _answer(request, job)
+
+
+@require_POST
+def job_rename(request, code):
+    job = _job_for_action(request, code, "rename")
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        # htmx swaps 200 answers only: the form comes back with its errors either way.
+        return _answer(request, job, status=200 if request.htmx else 400, rename_form=form)
+    try:
+        messages.success(request, actions.rename(request.user, job, form.cleaned_data["name"]))
+    except (actions.ActionRefused, ProviderError) as e:
+        messages.error(request, f"Not renamed: {e}")
+    return _answer(request, job)
+
+
+@require_POST
+def job_retry(request, code):
+    job = _job_for_action(request, code, "retry")
+    try:
+        messages.success(request, actions.retry(request.user, job))
+    except (actions.ActionRefused, ProviderError) as e:
+        messages.error(request, f"Not retried: {e}")
+    return _answer(request, job)
+
+
+def job_delete(request, code):
+    """GET: the confirmation page. POST: delete at the provider, then here."""
+    job = _job_for_action(request, code, "delete")
+    if request.method != "POST":
+        return render(request, "history/delete.html", {"job": job})
+    try:
+        messages.success(request, actions.delete(request.user, job))
+    except (actions.ActionRefused, ProviderError) as e:
+        messages.error(request, f"Not deleted: {e}")
+        return redirect(job)
+    return redirect("history:list")
+
+
+# --- exports and import -------------------------------------------------------------------
 
 
 def _export(request, stream, content_type: str, extension: str):
@@ -121,6 +351,9 @@ def import_tasks(request):
     return render(request, "history/import.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
+# --- syncing ------------------------------------------------------------------------------
+
+
 @require_POST
 def sync_now(request, code):
     credential = get_object_or_404(Credential.objects.owned_by(request.user), code=code)
@@ -128,9 +361,29 @@ def sync_now(request, code):
         messages.error(request, "This key is not used until you enter it again.")
         return redirect(credential)
     run = enqueue_sync(credential, SyncRun.Trigger.MANUAL)
+    audit.record(request.user, audit.Verb.KEY_SYNC, subject=credential)
     if request.htmx:
         return render(request, "history/sync_progress.html", {"run": run})
-    return redirect(credential)
+    messages.success(request, f"Syncing “{credential.label}”: new jobs appear in a moment.")
+    return redirect(_safe_next(request) or credential.get_absolute_url())
+
+
+@require_POST
+def sync_all(request):
+    """Sync every usable key of yours now."""
+    usable = [key for key in Credential.objects.owned_by(request.user).order_by("provider", "label") if key.usable]
+    runs = []
+    for credential in usable:
+        runs.append(enqueue_sync(credential, SyncRun.Trigger.MANUAL))
+        audit.record(request.user, audit.Verb.KEY_SYNC, subject=credential)
+    if request.htmx:
+        return render(request, "history/sync_runs.html", {"runs": runs, "asked": True})
+    if runs:
+        keys = f"{len(runs)} key{'s' if len(runs) != 1 else ''}"
+        messages.success(request, f"Syncing {keys}: new jobs appear in a moment.")
+    else:
+        messages.error(request, "None of your keys can be synced: add one, or enter a rejected one again.")
+    return redirect("history:list")
 
 
 def sync_progress(request, code):

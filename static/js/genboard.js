@@ -2,10 +2,57 @@
 (function () {
   "use strict";
   // Remember the browser's timezone so the server renders times in it (core/middleware.py).
+  // Written as is, not percent-encoded: the server reads cookies verbatim, and IANA names
+  // ("Europe/Berlin", "America/Argentina/Buenos_Aires") only hold cookie-safe characters.
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && document.cookie.indexOf("tz=" + encodeURIComponent(zone)) === -1) {
-      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    if (zone && /^[A-Za-z0-9_+\/-]+$/.test(zone) && document.cookie.split("; ").indexOf("tz=" + zone) === -1) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
     }
   } catch (e) { /* very old browser: times stay in UTC */ }
+
+  // With script on, buttons only needed without it (the filter form's "Apply") step aside.
+  document.documentElement.classList.add("js");
+
+  // While htmx loads something, what it will replace says so (aria-busy); whole regions
+  // (the results, the job panel) also fade a little (CSS).
+  function region(event) {
+    var target = event.detail && event.detail.target;
+    return target && target.setAttribute ? target : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var el = region(event);
+    if (el) { el.setAttribute("aria-busy", "true"); }
+    // A menu whose form was just sent closes: its answer shows elsewhere on the page.
+    var menu = event.target.closest && event.target.closest("details.dropdown[open]");
+    if (menu && !menu.contains(el)) { menu.removeAttribute("open"); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var el = region(event);
+    if (el) { el.removeAttribute("aria-busy"); }
+  });
+
+  // One track at a time: starting a player pauses the others.
+  document.addEventListener("play", function (event) {
+    document.querySelectorAll("audio, video").forEach(function (media) {
+      if (media !== event.target && !media.paused) { media.pause(); }
+    });
+  }, true);
+
+  // Menus made of <details>: Escape or a click elsewhere closes them.
+  function closeMenus(except) {
+    document.querySelectorAll("details.dropdown[open]").forEach(function (menu) {
+      if (menu !== except && !menu.contains(except)) { menu.removeAttribute("open"); }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest ? event.target.closest("details.dropdown") : null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var open = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest("details.dropdown[open]") : null;
+    closeMenus(null);
+    if (open) { open.querySelector("summary").focus(); }
+  });
 })();

@@ -1,0 +1,200 @@
+"""Summaries of the filtered visible history: counts per status and provider beside the
+filter options, and the dashboard strip (jobs and credits per provider, jobs per day).
+
+Two GROUP BYs over the filtered visible jobs, computed on full page loads only (never for a
+page of rows or a row's poll) and kept a short while per person and query: at 100,000 jobs
+the counts take ~0.1 s on SQLite, and people reload and go back and forth between filters.
+"""
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+
+from providers.registry import CHOICES
+
+from .filters import JobFilter, day_start
+from .models import Job
+
+CACHE_SECONDS = 30
+DEFAULT_DAYS = 30
+MAX_BARS = 60
+# The chart's drawing box (the SVG scales to its container).
+CHART_WIDTH, CHART_HEIGHT = 600, 120
+PROVIDER_NAMES = dict(CHOICES)
+
+
+def _cached(user, what: str, filters: JobFilter, compute):
+    query = "&".join(f"{k}={v}" for k, v in sorted(filters.valid_data().items()))
+    digest = hashlib.blake2b(query.encode(), digest_size=12).hexdigest()
+    return cache.get_or_set(f"history:{what}:{user.pk}:{digest}", compute, CACHE_SECONDS)
+
+
+# --- counts beside the filter options ---------------------------------------------------------
+
+
+def facet_counts(filters: JobFilter, user) -> dict[str, Counter]:
+    """Jobs per status and per provider. Each facet is counted with every other filter
+    applied but not its own (choosing "failed" still shows how many succeeded), all from one
+    GROUP BY (provider, status)."""
+
+    def compute():
+        chosen = filters.valid_data()
+        others = {k: v for k, v in chosen.items() if k not in ("provider", "status")}
+        base = JobFilter(others, queryset=Job.objects.visible_to(user), request=filters.request).qs
+        statuses, providers = Counter(), Counter()
+        for provider, status, n in base.values_list("provider", "status").annotate(n=Count("id")).order_by():
+            if chosen.get("provider", provider) == provider:
+                statuses[status] += n
+            if chosen.get("status", status) == status:
+                providers[provider] += n
+        return {"status": statuses, "provider": providers}
+
+    return _cached(user, "facets", filters, compute)
+
+
+FACETS = {"status": Job.Status.choices, "provider": CHOICES}
+
+
+def facet_options(counts: dict[str, Counter], params: dict[str, str]) -> dict[str, list[dict]]:
+    """The status and provider options with their counts, "All" first."""
+    options = {}
+    for name, choices in FACETS.items():
+        numbers = counts[name]
+        chosen = params.get(name, "")
+        options[name] = [
+            {"value": value, "label": label, "count": numbers[value] if value else sum(numbers.values())}
+            | {"checked": value == chosen}
+            for value, label in [("", "All"), *choices]
+        ]
+    return options
+
+
+# --- the dashboard strip ------------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    start: date
+    end: date
+    total: int
+    segments: list[dict] = field(default_factory=list)  # {provider, name, jobs, x, y, width, height}
+
+    @property
+    def label(self) -> str:
+        days = _day(self.start) if self.start == self.end else f"{_day(self.start)}–{_day(self.end)}"
+        parts = ", ".join(f"{s['name']} {s['jobs']:,}" for s in self.segments)
+        return f"{days}: {self.total:,} job{'s' if self.total != 1 else ''}" + (f" ({parts})" if parts else "")
+
+
+@dataclass
+class Dashboard:
+    start: date
+    end: date
+    default_period: bool
+    providers: list[dict]  # {provider, name, jobs, credits}
+    bars: list[Bar]
+    busiest: Bar | None
+    peak: int
+    bucket_days: int
+
+    @property
+    def jobs(self) -> int:
+        return sum(p["jobs"] for p in self.providers)
+
+    @property
+    def credits(self) -> Decimal:
+        return sum((p["credits"] for p in self.providers), Decimal(0))
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def _day(day: date) -> str:
+    return f"{day:%b} {day.day}"
+
+
+def period(filters: JobFilter, today: date) -> tuple[date, date, bool]:
+    """The dashboard's days: the date filters, else the last 30 days (UTC, inclusive)."""
+    filters.is_valid()  # cleans the form: invalid dates are left out
+    cleaned = getattr(filters.form, "cleaned_data", {})
+    after, before = cleaned.get("created_after"), cleaned.get("created_before")
+    if not after and not before:
+        return today - timedelta(days=DEFAULT_DAYS - 1), today, True
+    end = before or max(today, after)
+    start = after or end - timedelta(days=DEFAULT_DAYS - 1)
+    return start, end, False
+
+
+def dashboard(filters: JobFilter, user, today: date | None = None) -> Dashboard:
+    today = today or datetime.now(UTC).date()
+    start, end, default_period = period(filters, today)
+
+    def compute():
+        jobs = filters.qs.filter(created__gte=day_start(start), created__lt=day_start(end) + timedelta(days=1))
+        per_day = (
+            jobs.annotate(day=TruncDate("created", tzinfo=UTC))
+            .values_list("day", "provider")
+            .annotate(jobs=Count("id"), credits=Sum("credits_used"))
+            .order_by()
+        )
+        return [(day, provider, n, credits) for day, provider, n, credits in per_day]
+
+    rows = _cached(user, f"dashboard:{start}:{end}", filters, compute)
+    totals: dict[str, dict] = {}
+    by_day: dict[date, Counter] = defaultdict(Counter)
+    for day, provider, n, credits in rows:
+        entry = totals.setdefault(provider, {"jobs": 0, "credits": Decimal(0)})
+        entry["jobs"] += n
+        entry["credits"] += credits or 0
+        by_day[day][provider] += n
+    providers = [
+        {"provider": slug, "name": name, **totals[slug]} for slug, name in PROVIDER_NAMES.items() if slug in totals
+    ]
+    bars, bucket_days = _bars(start, end, by_day)
+    peak = max((bar.total for bar in bars), default=0)
+    _layout(bars, peak)
+    busiest = max(bars, key=lambda bar: bar.total) if peak else None
+    return Dashboard(start, end, default_period, providers, bars, busiest, peak, bucket_days)
+
+
+def _bars(start: date, end: date, by_day: dict[date, Counter]) -> tuple[list[Bar], int]:
+    """One bar per day, or per few days when the period is long (at most MAX_BARS)."""
+    days = (end - start).days + 1
+    size = max(1, math.ceil(days / MAX_BARS))
+    bars = []
+    for first in range(0, days, size):
+        bar_start = start + timedelta(days=first)
+        bar_end = min(bar_start + timedelta(days=size - 1), end)
+        counts: Counter = Counter()
+        for offset in range((bar_end - bar_start).days + 1):
+            counts.update(by_day.get(bar_start + timedelta(days=offset), {}))
+        segments = [
+            {"provider": slug, "name": name, "jobs": counts[slug]}
+            for slug, name in PROVIDER_NAMES.items()
+            if counts[slug]
+        ]
+        bars.append(Bar(bar_start, bar_end, sum(counts.values()), segments))
+    return bars, size
+
+
+def _layout(bars: list[Bar], peak: int) -> None:
+    """Stacked bars in the chart's box: providers bottom-up in a fixed order."""
+    if not bars:
+        return
+    slot = CHART_WIDTH / len(bars)
+    width = round(max(slot * 0.72, 1), 2)
+    for i, bar in enumerate(bars):
+        x = round(i * slot + (slot - width) / 2, 2)
+        top = CHART_HEIGHT
+        for segment in bar.segments:
+            height = CHART_HEIGHT * segment["jobs"] / peak
+            top -= height
+            segment.update(x=x, y=round(top, 2), width=width, height=round(max(height, 0.5), 2))

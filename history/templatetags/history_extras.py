@@ -1,0 +1,124 @@
+"""Small presentation helpers for the history's templates: what to play and show for a job,
+durations, credits and pretty JSON."""
+
+import json
+import re
+from decimal import Decimal
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from django import template
+
+from providers.records import json_object
+
+register = template.Library()
+
+LRC_LINE = re.compile(r"^\[(\d{1,3}):(\d{2})(?:[.:]\d{1,3})?\](.*)$")
+
+
+def _playable(item: dict) -> str:
+    return item.get("url") or item.get("stream_url") or ""
+
+
+@register.filter
+def media(job) -> dict:
+    """What a row or page shows of a job: tracks to play, images, and for denoise the
+    original (before) beside the result (after). Outputs are dicts stored by history.sync."""
+    outputs = [o for o in job.outputs if isinstance(o, dict) and _playable(o)]
+    inputs = [o for o in job.inputs if isinstance(o, dict) and _playable(o)]
+    images = [o for o in outputs if o.get("kind") == "image"]
+    playable = [dict(o, src=_playable(o)) for o in outputs if o.get("kind") in ("audio", "video")]
+    return {
+        "tracks": playable,
+        "images": images,
+        "cover": images[0] if images else None,
+        "before": [dict(o, src=_playable(o)) for o in inputs if o.get("kind") in ("audio", "video")],
+        "count": len(playable) + len(images),
+    }
+
+
+@register.filter
+def duration(seconds) -> str:
+    """3:07, or 1:02:03 past an hour; empty when unknown."""
+    if seconds in (None, "") or isinstance(seconds, bool):
+        return ""
+    try:
+        total = round(float(seconds))
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(max(total, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def took(job) -> str:
+    """How long the provider took: "1 min 12 s"."""
+    if not job.completed or job.completed < job.created:
+        return ""
+    seconds = round((job.completed - job.created).total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+@register.filter
+def credits(value) -> str:
+    """12, 12.5 or 1,250 — never 12.0000."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value.normalize():,f}"
+
+
+@register.filter
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@register.filter
+def parameters(job) -> list[tuple[str, str]]:
+    """Apikley's generation parameters (`param`, a JSON string in the raw task) as pairs."""
+    raw = job.raw if isinstance(job.raw, dict) else {}
+    params = json_object(raw.get("param"))
+    pairs = []
+    for name, value in params.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        pairs.append((name, shown))
+    return pairs
+
+
+@register.filter
+def lyrics(job) -> list[tuple[str, str]]:
+    """AudioPod's timed lyrics (`lrc_content`) as (time, line) pairs; untimed lines keep ""."""
+    raw = job.raw if isinstance(job.raw, dict) else {}
+    text = raw.get("lrc_content")
+    if not isinstance(text, str):
+        return []
+    lines = []
+    for line in text.splitlines():
+        if match := LRC_LINE.match(line.strip()):
+            minutes, seconds, words = match.groups()
+            lines.append((f"{int(minutes)}:{seconds}", words.strip()))
+        elif line.strip():
+            lines.append(("", line.strip()))
+    return lines
+
+
+@register.filter
+def downloads(output: dict) -> list[tuple[str, str]]:
+    """Every format of an output to download: (label, URL), the renditions the provider
+    named (AudioPod's mp3, wav, flac) first, then the output's own URL if it is another."""
+    links: dict[str, str] = {}
+    formats = output.get("downloads") if isinstance(output.get("downloads"), dict) else {}
+    for name, url in formats.items():
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
+            links.setdefault(url, str(name).upper()[:10])
+    if (url := output.get("url")) and url not in links:
+        extension = PurePosixPath(urlsplit(url).path).suffix.lstrip(".")
+        links[url] = extension.upper() if extension.isalnum() and len(extension) <= 5 else "File"
+    return [(label, url) for url, label in links.items()]
