@@ -64,7 +64,7 @@ def test_rename_with_htmx_answers_the_job_panel_with_the_message(client, alice, 
     response = client.post(f"/history/{job.code}/rename/", {"name": "Radio edit"}, headers=HX)
     assert response.status_code == 200
     text = unescape(response.text)
-    assert text.lstrip().startswith('<div id="job-panel"') and "<h1>Radio edit</h1>" in text
+    assert "<title>Radio edit · History · Genboard</title>" in text and "<h1>Radio edit</h1>" in text
     assert '<div id="live-messages" hx-swap-oob="innerHTML"><p class="alert alert-success">Renamed' in text
     # An empty name is a form error, shown in place (htmx swaps only 2xx answers).
     response = client.post(f"/history/{job.code}/rename/", {"name": "  "}, headers=HX)
