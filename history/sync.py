@@ -20,6 +20,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -34,6 +35,7 @@ from providers.http import KeyRejected, ProviderError, RateLimited
 from providers.models import Credential
 from providers.records import FAILED, PENDING, RUNNING, SUCCEEDED, UNKNOWN, JobRecord, Page
 
+from . import rows
 from .models import Job, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ FIRST_POLL = timedelta(seconds=10)
 MAX_POLL = timedelta(minutes=10)
 GIVE_UP_AFTER = timedelta(days=1)
 LEASE = timedelta(minutes=10)
+PROGRESS_EVERY = 0.5  # seconds
 # Due jobs refreshed per run; the rest wait for the next run.
 REFRESH_LIMIT = 500
 # Fields an import writes from a provider record (the rest is bookkeeping).
@@ -83,7 +86,11 @@ class Tally:
     requests: int = 0
     new: int = 0
     updated: int = 0
+    # Unfinished jobs among those stored (for the progress display).
     unfinished: int = 0
+    # Unfinished jobs that were due for a poll and got one from this page (the walk's cue
+    # to read on: the next page may hold more of them).
+    polled: int = 0
     skipped: int = 0
 
     def add(self, other: "Tally") -> None:
@@ -96,7 +103,7 @@ class Tally:
 
 def poll_gap(attempts: int) -> timedelta:
     """10 s after it was last seen, doubling up to 10 min."""
-    return min(FIRST_POLL * 2**attempts, MAX_POLL)
+    return min(FIRST_POLL * 2 ** min(attempts, 10), MAX_POLL)
 
 
 def record_values(record: JobRecord) -> dict:
@@ -128,19 +135,21 @@ def schedule_poll(job: Job, now: datetime, *, progressed: bool) -> None:
     job.seen = now
 
 
-def new_job(credential: Credential, record: JobRecord, now: datetime) -> Job:
-    job = Job(
-        credential=credential,
-        provider=credential.provider,
-        external_id=record.external_id,
-        created=record.created or now,
-        imported=now,
-        seen=now,
+def new_row(credential: Credential, record: JobRecord, now: datetime) -> dict:
+    """The column values of a job seen for the first time."""
+    return {
+        "code": uuid.uuid4(),
+        "credential_id": credential.pk,
+        "provider": credential.provider,
+        "external_id": record.external_id,
+        "created": record.created or now,
+        "imported": now,
+        "seen": now,
+        "next_poll": now + FIRST_POLL if record.unfinished else None,
+        "poll_attempts": 0,
+        "stale": False,
         **record_values(record),
-    )
-    if record.unfinished:
-        job.next_poll = now + FIRST_POLL
-    return job
+    }
 
 
 def merge(job: Job, record: JobRecord, now: datetime) -> bool:
@@ -176,18 +185,19 @@ def store(credential: Credential, records: Iterable[JobRecord], now: datetime | 
     for external_id, record in by_id.items():
         job = existing.get(external_id)
         if job is None:
-            job = new_job(credential, record, now)
-            to_create.append(job)
-        elif merge(job, record, now):
+            to_create.append(new_row(credential, record, now))
+            tally.unfinished += record.unfinished
+            continue
+        was_due = job.next_poll is not None and job.next_poll <= now
+        if merge(job, record, now):
             to_update.append(job)
-        if job.status in Job.UNFINISHED and not job.stale:
-            tally.unfinished += 1
+        tally.unfinished += job.status in Job.UNFINISHED and not job.stale
+        tally.polled += was_due
     with transaction.atomic():
-        # ignore_conflicts: a concurrent import may have inserted the same job meanwhile;
-        # the unique constraint keeps one row and the next sync brings it up to date.
-        Job.objects.bulk_create(to_create, ignore_conflicts=True)
-        if to_update:
-            Job.objects.bulk_update(to_update, UPDATE_FIELDS)
+        # Conflicts are skipped: a concurrent import may have inserted the same job
+        # meanwhile; the unique constraint keeps one row and the next sync updates it.
+        rows.insert_ignoring_conflicts(Job, to_create, conflict=["credential_id", "external_id"])
+        rows.update_by_pk(Job, to_update, UPDATE_FIELDS)
     tally.new, tally.updated = len(to_create), len(to_update)
     return tally
 
@@ -226,9 +236,20 @@ class Syncer:
         self.tally = Tally()
         self.deadline = time.monotonic() + run_budget()
         self.more_to_do = False
+        self.saved = 0.0
 
-    def save_progress(self, tally: Tally) -> None:
+    def save_progress(self, tally: Tally, *, force: bool = False) -> None:
+        """Count what a step did; write it for the progress bar and renew the lease at most
+        twice a second (a commit per page would cost more than the page itself)."""
         self.tally.add(tally)
+        if not force and time.monotonic() - self.saved < PROGRESS_EVERY:
+            return
+        self.saved = time.monotonic()
+        self.write_counts()
+        if not renew(self.credential.pk, self.token):
+            raise LeaseLost
+
+    def write_counts(self) -> None:
         SyncRun.objects.filter(pk=self.run.pk).update(
             pages=self.tally.pages,
             requests=self.tally.requests,
@@ -237,46 +258,61 @@ class Syncer:
             unfinished=self.tally.unfinished,
             skipped=self.tally.skipped,
         )
-        if not renew(self.credential.pk, self.token):
-            raise LeaseLost
+
+    def store_page(self, page: Page) -> Tally:
+        tally = store(self.credential, page.records)
+        tally.pages, tally.requests, tally.skipped = 1, 1, page.skipped
+        self.save_progress(tally)
+        return tally
 
     def fetch(self, stream: str, index: int) -> tuple[Page, Tally]:
         """Read and store one page; the tally says what it brought."""
         page = self.provider.history_page(stream, index)
-        tally = store(self.credential, page.records)
-        tally.pages, tally.requests, tally.skipped = 1, 1, page.skipped
-        self.save_progress(tally)
-        return page, tally
+        return page, self.store_page(page)
 
     def walk(self, stream: str) -> None:
         """Newest first until a page brings nothing new and nothing unfinished; the first
-        time, on to the end, resuming where an earlier run stopped."""
+        time, on to the end, resuming where an earlier run stopped. ("Unfinished" here means
+        unfinished jobs due for a poll: one that was polled a moment ago is no reason to
+        read on; refresh_by_pages() finds the due ones deeper down.)
+
+        While backfilling, the next page is fetched in a second thread as this one is stored
+        (HTTP and database work overlap); never where the walk might stop or skip ahead,
+        so no page is asked for in vain except when a run's time is up.
+        """
         cursor = dict(self.credential.cursor.get(stream) or {})
-        index = 0
-        try:
-            while True:
-                page, brought = self.fetch(stream, index)
-                if page.last:
-                    cursor = {"done": True}
-                    return
-                index += 1
-                if cursor.get("done"):
-                    if brought.new == 0 and brought.unfinished == 0:
-                        return  # caught up with what we have
-                else:
-                    if brought.new == 0:
-                        # Everything down to where the backfill stopped is stored: skip
-                        # ahead (unfinished jobs on the way are refreshed by page later).
-                        index = max(index, cursor.get("resume", 0))
-                    cursor["resume"] = max(index, cursor.get("resume", 0))
-                # Out of time: stop after a page that brought something, so every run
-                # makes progress; the next run resumes here.
-                if brought.new and time.monotonic() > self.deadline:
-                    self.more_to_do = True
-                    return
-        finally:
-            self.credential.cursor[stream] = cursor
-            Credential.objects.filter(pk=self.credential.pk).update(cursor=self.credential.cursor)
+        index, ahead = 0, None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            try:
+                while True:
+                    page = ahead.result() if ahead else self.provider.history_page(stream, index)
+                    ahead = None
+                    if not page.last and not cursor.get("done") and index + 1 >= cursor.get("resume", 0):
+                        ahead = pool.submit(self.provider.history_page, stream, index + 1)
+                    brought = self.store_page(page)
+                    if page.last:
+                        cursor = {"done": True}
+                        return
+                    index += 1
+                    if cursor.get("done"):
+                        if brought.new == 0 and brought.polled == 0:
+                            return  # caught up with what we have
+                    else:
+                        if brought.new == 0:
+                            # Everything down to where the backfill stopped is stored: skip
+                            # ahead (unfinished jobs on the way are refreshed by page later).
+                            index = max(index, cursor.get("resume", 0))
+                        cursor["resume"] = max(index, cursor.get("resume", 0))
+                    # Out of time: stop after a page that brought something, so every run
+                    # makes progress; the next run resumes here.
+                    if brought.new and time.monotonic() > self.deadline:
+                        self.more_to_do = True
+                        return
+            finally:
+                if ahead is not None:  # asked for, not used
+                    self.tally.requests += 1
+                self.credential.cursor[stream] = cursor
+                Credential.objects.filter(pk=self.credential.pk).update(cursor=self.credential.cursor)
 
     def due_jobs(self, now: datetime):
         return Job.objects.filter(credential=self.credential, next_poll__lte=now).order_by("next_poll")
@@ -346,20 +382,23 @@ class Syncer:
                 )
 
     def sync(self) -> None:
-        if self.credential.status == Credential.Status.UNCHECKED:
-            # Saved while the provider could not be asked: ask now (one cheap call). A
-            # refusal or failure stops the run like any other provider error.
-            self.save_progress(Tally(requests=1))
-            balance = self.provider.check_key()
-            Credential.objects.filter(pk=self.credential.pk).update(
-                status=Credential.Status.OK, balance=balance[:100], last_error="", checked=timezone.now()
-            )
-        for stream in self.provider.streams:
-            self.walk(stream)
-        if self.provider.refreshes_per_job:
-            self.refresh_per_job()
-        else:
-            self.refresh_by_pages()
+        try:
+            if self.credential.status == Credential.Status.UNCHECKED:
+                # Saved while the provider could not be asked: ask now (one cheap call). A
+                # refusal or failure stops the run like any other provider error.
+                self.save_progress(Tally(requests=1))
+                balance = self.provider.check_key()
+                Credential.objects.filter(pk=self.credential.pk).update(
+                    status=Credential.Status.OK, balance=balance[:100], last_error="", checked=timezone.now()
+                )
+            for stream in self.provider.streams:
+                self.walk(stream)
+            if self.provider.refreshes_per_job:
+                self.refresh_per_job()
+            else:
+                self.refresh_by_pages()
+        finally:
+            self.write_counts()
 
 
 @dataclass

@@ -9,7 +9,7 @@ times taken as UTC. A record that cannot be made sense of raises BadRecord and i
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -36,8 +36,18 @@ class Output:
     downloads: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        return {k: v for k, v in data.items() if v not in ("", None, {}) or k in ("kind", "url", "position")}
+        """What Job.outputs stores: kind, url and position always, the rest when known.
+        (Written out rather than dataclasses.asdict: this runs for every output imported.)"""
+        data: dict[str, Any] = {"kind": self.kind, "url": self.url, "position": self.position}
+        if self.stream_url:
+            data["stream_url"] = self.stream_url
+        if self.title:
+            data["title"] = self.title
+        if self.duration is not None:
+            data["duration"] = self.duration
+        if self.downloads:
+            data["downloads"] = dict(self.downloads)
+        return data
 
 
 @dataclass

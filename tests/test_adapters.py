@@ -263,7 +263,7 @@ def test_munsit_page_always_sends_a_limit():
         f"{BASE}/api/v1/denoise", json=[DENOISE, dict(DENOISE, id="x2", status="success", audio_url="https://f/x.wav")]
     )
     page = Munsit("k").history_page("", 3)
-    assert "offset=150" in responses.calls[0].request.url and "limit=50" in responses.calls[0].request.url
+    assert "offset=300" in responses.calls[0].request.url and "limit=100" in responses.calls[0].request.url
     pending, done = page.records
     assert (pending.status, pending.provider_status, pending.title) == ("running", "pending", "interview.wav")
     assert pending.outputs == [] and pending.inputs[0].url == DENOISE["original_audio_url"]

@@ -137,6 +137,10 @@ def test_polls_back_off_and_give_up_after_a_day(quiet_world, alice):
     assert job.stale and job.next_poll is None and job.status == "running"  # not claimed done
 
 
+def test_poll_gap_doubles_from_10_s_to_10_min():
+    assert [sync.poll_gap(n).total_seconds() for n in (0, 1, 2, 5, 6, 500)] == [10, 20, 40, 320, 600, 600]
+
+
 def test_rate_limit_pauses_the_key_for_retry_after(quiet_world, alice):
     credential = make_credential(alice, provider="apimall", secret="sim-apimall-busy")
     quiet_world.faults.set("apimall", rate_limited=True, retry_after=42)
@@ -200,9 +204,9 @@ def test_a_backfill_stopped_midway_resumes(quiet_world, alice, settings):
     settings.GENBOARD_RUN_BUDGET = 0  # one page per run
     sync_credential(credential.pk)
     credential.refresh_from_db()
-    assert credential.cursor[""] == {"resume": 1} and Job.objects.filter(credential=credential).count() == 50
+    assert credential.cursor[""] == {"resume": 1} and Job.objects.filter(credential=credential).count() == 100
     sync_credential(credential.pk)  # page 0 again (nothing new), then on from page 1
-    assert Job.objects.filter(credential=credential).count() == 100
+    assert Job.objects.filter(credential=credential).count() == 200
     settings.GENBOARD_RUN_BUDGET = 60
     sync_credential(credential.pk)
     assert stored(credential) == truth(quiet_world, key)
