@@ -98,7 +98,7 @@ class Dashboard:
     start: date
     end: date
     default_period: bool
-    providers: list[dict]  # {provider, name, jobs, credits}
+    providers: list[dict]  # {provider, name, jobs, credits (None: unknown)}
     bars: list[Bar]
     busiest: Bar | None
     peak: int
@@ -109,8 +109,10 @@ class Dashboard:
         return sum(p["jobs"] for p in self.providers)
 
     @property
-    def credits(self) -> Decimal:
-        return sum((p["credits"] for p in self.providers), Decimal(0))
+    def credits(self) -> Decimal | None:
+        """None when no job of the period says what it cost (Munsit never does)."""
+        priced = [p["credits"] for p in self.providers if p["credits"] is not None]
+        return sum(priced, Decimal(0)) if priced else None
 
     @property
     def days(self) -> int:
@@ -151,9 +153,10 @@ def dashboard(filters: JobFilter, user, today: date | None = None) -> Dashboard:
     totals: dict[str, dict] = {}
     by_day: dict[date, Counter] = defaultdict(Counter)
     for day, provider, n, credits in rows:
-        entry = totals.setdefault(provider, {"jobs": 0, "credits": Decimal(0)})
+        entry = totals.setdefault(provider, {"jobs": 0, "credits": None})
         entry["jobs"] += n
-        entry["credits"] += credits or 0
+        if credits is not None:
+            entry["credits"] = (entry["credits"] or 0) + credits
         by_day[day][provider] += n
     providers = [
         {"provider": slug, "name": name, **totals[slug]} for slug, name in PROVIDER_NAMES.items() if slug in totals

@@ -434,7 +434,9 @@ def test_the_dashboard_follows_the_date_filters(client, alice, studio):
     text = client.get(f"/history/?created_after={after}&created_before={before}").text
     numbers = dashboard_numbers(text)
     assert numbers["Jobs"] == "2"  # the failed track (10 days ago) and the denoise (40)
-    assert numbers["Munsit (denoise)"] == "1 job"
+    assert numbers["Munsit (denoise)"] == "1 job" and numbers["Credits used"] == "30"
+    munsit_only = dashboard_numbers(client.get(f"/history/?provider=munsit&created_after={after}").text)
+    assert munsit_only["Credits used"] == "—"  # Munsit never says what a job cost
     assert f"{after:%b} {after.day}, {after.year} – " in unescape(text)
     assert re.search(r"<svg class=\"chart-svg\".*?</svg>", text, re.S).group(0).count("<g>") == 41
 
@@ -453,6 +455,7 @@ def test_no_keys_yet_explains_how_to_add_one(client, alice):
     client.force_login(alice)
     text = client.get("/history/").text
     assert "Bring in your first history" in text and 'href="/keys/new/"' in text
+    assert 'id="history-filters"' not in text  # nothing to filter yet
 
 
 def test_keys_without_jobs_offer_a_sync(client, alice):
@@ -547,7 +550,7 @@ def test_the_job_page_shows_everything_we_know(client, alice, studio):
     client.force_login(alice)
     text = unescape(client.get(f"/history/{job.code}/").text)
     assert "<title>Night drive · History · Genboard</title>" in text
-    assert '<audio controls preload="none" src="https://cdn.example/n.mp3"' in text
+    assert '<audio controls preload="metadata" src="https://cdn.example/n.mp3"' in text
     assert 'href="https://cdn.example/n.wav" download>WAV</a>' in text and ">MP3</a>" in text
     assert 'src="https://cdn.example/n.png"' in text
     assert "3:07" in text and "after 1 min 12 s" in text
@@ -722,3 +725,19 @@ def test_the_import_form_waits_for_an_apikley_key(client, alice, studio):
     make_credential(alice, "apikley", label="Suno")
     page = client.get("/history/import/").text
     assert "No Apikley key yet" not in page and "disabled" not in page
+
+
+def test_a_denoised_video_plays_compact_in_the_list_and_as_a_video_on_its_page(client, alice, studio):
+    job = make_job(
+        studio["munsit"],
+        "dn-video",
+        title="street.mov",
+        outputs=[{"kind": "video", "url": "https://cdn.example/clean.mp4"}],
+        inputs=[{"kind": "video", "url": "https://cdn.example/raw.mov"}],
+    )
+    client.force_login(alice)
+    row = client.get(f"/history/{job.code}/row/").text
+    assert row.count('<audio controls preload="none"') == 2 and "<video" not in row
+    page = client.get(f"/history/{job.code}/").text
+    assert page.count('<video class="player-video" controls preload="metadata"') == 2
+    assert "Before (original upload)" in page and "After (denoised)" in page

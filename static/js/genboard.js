@@ -32,6 +32,15 @@
     if (el) { el.removeAttribute("aria-busy"); }
   });
 
+  // On a phone the filter pills scroll sideways: bring the chosen ones into view.
+  document.querySelectorAll(".pills-options").forEach(function (row) {
+    var chosen = row.querySelector("input:checked");
+    var pill = chosen && chosen.closest(".pill");
+    if (pill && row.scrollWidth > row.clientWidth) {
+      row.scrollLeft = pill.offsetLeft - row.offsetLeft - 16;
+    }
+  });
+
   // One track at a time: starting a player pauses the others.
   document.addEventListener("play", function (event) {
     document.querySelectorAll("audio, video").forEach(function (media) {
