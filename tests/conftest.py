@@ -1,5 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings as django_settings
+from django.core.cache import cache
 
 pytest_plugins = ["tests.fixtures_simulator"]
 
@@ -12,6 +14,16 @@ def _test_settings(settings, tmp_path):
     settings.CREDENTIAL_ENCRYPTION_KEYS = [TEST_ENCRYPTION_KEY]
     settings.VAR_DIR = tmp_path
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis_after_each_test():
+    """With REDIS_URL (CI's PostgreSQL pass) the cache and the task queue live in Redis,
+    outside the test's transaction: empty its database after each test, as the rollback
+    does for everything else."""
+    yield
+    if django_settings.REDIS_URL:
+        cache.clear()
 
 
 @pytest.fixture

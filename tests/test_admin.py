@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_q.conf import Conf
 
 from history.admin import CappedCountPaginator
 from history.models import Job, SyncRun
@@ -14,6 +15,7 @@ from providers.models import Credential
 from teams import actions
 from teams.models import AuditEvent, Invite, Member
 from tests.factories import make_credential
+from tests.queue import queued_tasks
 from tests.test_team_access import make_job
 
 CANARY = "sk-ADMIN-canary-9f8e7d6c5b4a"
@@ -62,7 +64,7 @@ def admin_pages(world, admin_user):
         "/admin/teams/auditevent/?verb=share.add",
         f"/admin/teams/auditevent/{world['event'].pk}/change/",
         "/admin/django_q/schedule/",
-        "/admin/django_q/ormq/",
+        *(["/admin/django_q/ormq/"] if Conf.ORM else []),  # the queue is only in the database with the ORM broker
         "/admin/django_q/failure/",
         "/admin/django_q/success/",
         "/admin/autocomplete/?app_label=teams&model_name=member&field_name=user&term=ali",
@@ -185,9 +187,7 @@ def test_resync_action_queues_a_manual_sync_of_usable_keys(admin_client, world, 
     assert [run.credential_id for run in runs] == [world["key"].pk]
     assert "Queued a sync of 1 key(s)." in response.text and "Skipped 1 rejected" in response.text
     assert_no_secret(response.text, world["key"])
-    from django_q.models import OrmQ
-
-    assert all(CANARY not in str(task.task) for task in OrmQ.objects.all())
+    assert all(CANARY not in str(task) for task in queued_tasks())
 
 
 @pytest.mark.django_db

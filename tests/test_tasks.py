@@ -4,13 +4,14 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_q.models import OrmQ, Schedule
+from django_q.models import Schedule
 
 from history import tasks
 from history.models import Job, SyncRun
 from history.sync import sync_credential
 from providers.models import Credential
 from tests.factories import make_credential
+from tests.queue import queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -54,9 +55,9 @@ def test_dispatch_queues_one_task_per_due_key_with_ids_only(alice):
     credential = make_credential(alice, secret=secret)
     assert tasks.dispatch() == 1
     assert tasks.dispatch() == 0  # already queued
-    (queued,) = OrmQ.objects.all()
-    assert queued.func() == "history.sync.sync_credential" and queued.task["args"] == (credential.pk,)
-    assert secret not in queued.payload and credential.last4 not in str(queued.task)
+    (queued,) = queued_tasks()
+    assert queued["func"] == "history.sync.sync_credential" and queued["args"] == (credential.pk,)
+    assert secret not in str(queued) and credential.last4 not in str(queued)
     credential.refresh_from_db()
     assert credential.enqueued is not None
 
@@ -66,7 +67,7 @@ def test_enqueue_sync_reuses_an_active_run(alice):
     run = tasks.enqueue_sync(credential)
     assert run.state == SyncRun.State.QUEUED and run.trigger == SyncRun.Trigger.MANUAL
     assert tasks.enqueue_sync(credential) == run
-    assert OrmQ.objects.count() == 1
+    assert len(queued_tasks()) == 1
     SyncRun.objects.filter(pk=run.pk).update(created=timezone.now() - tasks.REQUEUE_AFTER * 2)
     assert tasks.enqueue_sync(credential) != run  # a run whose task was lost does not block
 
