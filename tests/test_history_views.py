@@ -287,6 +287,8 @@ def test_walking_the_cursor_shows_each_job_exactly_once_in_a_stable_order(client
     assert seen == [str(code) for code in expected]
     assert len(more_urls) == 330 // PAGE_SIZE
     assert all(url.startswith("/history/?") and "cursor=" in url for url in more_urls)
+    last = client.get(more_urls[-1], headers=HX).text
+    assert '<span id="results-status" hx-swap-oob="innerHTML">30 more jobs loaded: that is everything.</span>' in last
 
 
 def test_the_more_control_keeps_the_filters(client, alice, many):
@@ -349,6 +351,8 @@ def test_the_filter_form_gets_the_results_with_counts_and_a_clean_address(client
     # The counts beside the options come along, swapped in place.
     assert '<span id="count-status-succeeded" hx-swap-oob="true" class="pill-count">2</span>' in response.text
     assert "Last 30 days" in response.text
+    # Screen readers hear how many match (the list itself is not a live region).
+    assert '<span id="results-status" hx-swap-oob="innerHTML">2 jobs match the filters.</span>' in response.text
 
 
 def test_going_back_gets_the_whole_page(client, alice, studio):
