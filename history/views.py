@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, Streaming
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from providers.http import ProviderError
@@ -56,8 +56,10 @@ def list_url(params: dict[str, str]) -> str:
 def row_version(job: Job) -> str:
     """Changes whenever what a row shows changes; a row's poll sends it back and gets 204
     (no swap, so a playing track keeps playing) while it still matches."""
-    shown = [job.status, job.provider_status, job.title, job.model, job.error, job.stale, job.outputs, job.inputs]
-    shown.append(str(job.credits_used))
+    shown = [
+        *(job.status, job.provider_status, job.title, job.model, job.error, job.stale),
+        *(job.outputs, job.inputs, str(job.credits_used)),
+    ]
     return hashlib.blake2b(json.dumps(shown, default=str).encode(), digest_size=8).hexdigest()
 
 
@@ -188,7 +190,6 @@ def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> 
     teams = Team.objects.filter(shares__credential_id=job.credential_id, members__user=user).distinct()
     return {
         "job": job,
-        "can_act": can_act,
         "can_refresh": not job.finished and access.can_refresh(user, job),
         "offers": {name: can_act and actions.offers(job, name) for name in ("rename", "delete", "retry")},
         "rename_form": rename_form or RenameForm(initial={"name": job.title}),
@@ -228,12 +229,13 @@ def _safe_next(request) -> str:
     return ""
 
 
-def _answer(request, job: Job, status: int = 200, rename_form: RenameForm | None = None):
+def _answer(request, job: Job, rename_form: RenameForm | None = None):
     """After an action: with htmx the updated row or job panel (the messages swapped into
-    the page's live region); without, back where the person came from."""
+    the page's live region, a rename form with its errors in place: htmx swaps only 2xx
+    answers); without, back where the person came from, or the page with the form's errors."""
     if not request.htmx:
         if rename_form is not None:
-            return render(request, "history/detail.html", detail_context(request, job, rename_form), status=status)
+            return render(request, "history/detail.html", detail_context(request, job, rename_form), status=400)
         return redirect(_safe_next(request) or job.get_absolute_url())
     job = _visible_job(request, job.code)  # as stored now
     if request.htmx.target == f"job-{job.code}":
@@ -258,8 +260,7 @@ def job_rename(request, code):
     job = _job_for_action(request, code, "rename")
     form = RenameForm(request.POST)
     if not form.is_valid():
-        # htmx swaps 200 answers only: the form comes back with its errors either way.
-        return _answer(request, job, status=200 if request.htmx else 400, rename_form=form)
+        return _answer(request, job, rename_form=form)
     try:
         messages.success(request, actions.rename(request.user, job, form.cleaned_data["name"]))
     except (actions.ActionRefused, ProviderError) as e:
@@ -277,6 +278,7 @@ def job_retry(request, code):
     return _answer(request, job)
 
 
+@require_http_methods(["GET", "POST"])
 def job_delete(request, code):
     """GET: the confirmation page. POST: delete at the provider, then here."""
     job = _job_for_action(request, code, "delete")
