@@ -13,12 +13,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from providers import crypto
-from providers.http import ProviderError
+from providers.http import KeyRejected, ProviderError
 from providers.models import Credential
 from teams import audit
 
 from .models import Job, SyncRun
-from .sync import store
+from .sync import record_failure, store
 from .tasks import enqueue_sync
 
 # AudioPod: "POST …/{id}/retry (FAILED only, 10/min)" per key. Counted in the shared cache,
@@ -58,6 +58,9 @@ def _unusable(credential: Credential) -> str:
 
 def _provider_failed(actor, verb: str, job: Job, error: ProviderError) -> None:
     audit.record_for_job(actor, verb, job, detail=f"refused by {job.get_provider_display()}: {error.message}"[:200])
+    if isinstance(error, KeyRejected):
+        # The provider refused the key itself: stop using it, as a sync would (its owner sees why).
+        record_failure(job.credential, error)
 
 
 def rename(actor, job: Job, name: str) -> str:

@@ -86,6 +86,19 @@ def test_a_provider_refusal_is_shown_and_changes_nothing(client, alice, world, p
     assert "refused by AudioPod" in AuditEvent.objects.get(verb="job.rename").subject
 
 
+def test_a_key_audiopod_refuses_during_an_action_is_marked_rejected(client, alice, world, pod):
+    job = finished(pod, "succeeded")
+    pod.set_secret("ap_revoked_meanwhile")
+    pod.status = "ok"
+    pod.save()
+    client.force_login(alice)
+    client.post(f"/history/{job.code}/rename/", {"name": "Nope"})
+    pod.refresh_from_db()
+    assert pod.status == "rejected" and "Invalid API key" in pod.last_error
+    text = page_messages(client)
+    assert "Not renamed:" in text and "AudioPod rejected your key “Pod”" in text
+
+
 def test_delete_asks_first_then_deletes_there_and_here(client, alice, world, pod):
     job = finished(pod, "succeeded")
     client.force_login(alice)
