@@ -179,6 +179,14 @@ def test_log_in_through_the_form_then_filter_search_and_go_back(new_context, sit
     page.wait_for_url(re.compile(r"status=failed"))
     wait_for_rows(page, failed)
     assert page.is_checked("input[name=status][value=failed]")
+
+    # The filters behind "More filters" apply as they change too.
+    page.click("summary:has-text('More filters')")
+    page.select_option("#id_kind", "image")
+    page.wait_for_url(re.compile(r"/history/\?kind=image&status=failed$"))
+    page.wait_for_selector("text=No jobs match these filters")
+    chips = [" ".join(text.split()) for text in page.locator(".chip").all_text_contents()]
+    assert chips == ["Kind: Image", "Status: Failed", "Clear all"]
     browser.assert_clean()
 
 
