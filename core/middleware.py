@@ -1,4 +1,5 @@
 import zoneinfo
+from urllib.parse import unquote
 
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ class TimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        name = request.COOKIES.get(TZ_COOKIE, "")
+        name = unquote(request.COOKIES.get(TZ_COOKIE, ""))
         try:
             zone = zoneinfo.ZoneInfo(name) if name else None
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

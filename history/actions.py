@@ -18,7 +18,7 @@ from providers.models import Credential
 from teams import audit
 
 from .models import Job, SyncRun
-from .sync import record_failure, store
+from .sync import record_failure, restart, store
 from .tasks import enqueue_sync
 
 # AudioPod: "POST …/{id}/retry (FAILED only, 10/min)" per key. Counted in the shared cache,
@@ -131,24 +131,6 @@ def retry(actor, job: Job) -> str:
         store(job.credential, [record])
     audit.record_for_job(actor, audit.Verb.JOB_RETRY, job)
     return f"{provider} queued the job again: Genboard follows it until it finishes."
-
-
-def restart(job: Job, status: str) -> None:
-    """A retried job runs again from the start. Statuses only move forward in history.sync,
-    so the failure is cleared here first. `imported` restarts too: sync gives up polling a
-    day after it, and the new run deserves its own day."""
-    now = timezone.now()
-    Job.objects.filter(pk=job.pk).update(
-        status=status,
-        error="",
-        error_code="",
-        completed=None,
-        next_poll=now,
-        poll_attempts=0,
-        stale=False,
-        imported=now,
-        seen=now,
-    )
 
 
 def refresh(actor, job: Job) -> SyncRun:

@@ -64,6 +64,8 @@ class Job(models.Model):
     seen = models.DateTimeField(default=timezone.now)
     next_poll = models.DateTimeField(null=True, blank=True)
     poll_attempts = models.PositiveIntegerField(default=0)
+    # When the current unfinished spell began (import, or a retry): polling gives up a day later.
+    polling_since = models.DateTimeField(null=True, blank=True)
     # Unfinished after a day of polling: we stopped asking; the status stays what we last knew.
     stale = models.BooleanField(default=False)
 

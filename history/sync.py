@@ -67,7 +67,7 @@ RECORD_FIELDS = [
     "inputs",
     "raw",
 ]
-UPDATE_FIELDS = [*RECORD_FIELDS, "seen", "next_poll", "poll_attempts", "stale"]
+UPDATE_FIELDS = [*RECORD_FIELDS, "seen", "next_poll", "poll_attempts", "polling_since", "stale"]
 
 
 def sync_interval() -> timedelta:
@@ -127,7 +127,7 @@ def record_values(record: JobRecord) -> dict:
 
 def schedule_poll(job: Job, now: datetime, *, progressed: bool) -> None:
     """Set when to look at an unfinished job again, or give up politely after a day."""
-    if now - job.imported > GIVE_UP_AFTER:
+    if now - (job.polling_since or job.imported) > GIVE_UP_AFTER:
         job.next_poll, job.stale = None, True
         return
     job.poll_attempts = 0 if progressed else job.poll_attempts + 1
@@ -147,6 +147,7 @@ def new_row(credential: Credential, record: JobRecord, now: datetime) -> dict:
         "seen": now,
         "next_poll": now + FIRST_POLL if record.unfinished else None,
         "poll_attempts": 0,
+        "polling_since": now if record.unfinished else None,
         "stale": False,
         **record_values(record),
     }
@@ -166,11 +167,28 @@ def merge(job: Job, record: JobRecord, now: datetime) -> bool:
     if record.unfinished:
         schedule_poll(job, now, progressed="status" in changed or "outputs" in changed)
         return True
-    if job.next_poll is not None or job.stale:
-        job.next_poll, job.stale, changed["next_poll"] = None, False, None
+    if job.next_poll is not None or job.stale or job.polling_since is not None:
+        job.next_poll, job.stale, job.polling_since, changed["next_poll"] = None, False, None, None
     if changed:
         job.seen = now
     return bool(changed)
+
+
+def restart(job: Job, status: str) -> None:
+    """The provider queued a finished job again (AudioPod's retry of a FAILED job): the one
+    way a status moves back. The old outcome is cleared and polling starts afresh."""
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        status=status,
+        error="",
+        error_code="",
+        completed=None,
+        next_poll=now,
+        poll_attempts=0,
+        polling_since=now,
+        stale=False,
+        seen=now,
+    )
 
 
 def store(credential: Credential, records: Iterable[JobRecord], now: datetime | None = None) -> Tally:

@@ -130,11 +130,25 @@ def test_polls_back_off_and_give_up_after_a_day(quiet_world, alice):
         job.refresh_from_db()
         gaps.append(round((job.next_poll - before).total_seconds()))
     assert gaps == sorted(gaps) and gaps[0] >= 10 and gaps[-1] > gaps[0]
-    Job.objects.filter(pk=job.pk).update(imported=timezone.now() - sync.GIVE_UP_AFTER * 2)
+    Job.objects.filter(pk=job.pk).update(polling_since=timezone.now() - sync.GIVE_UP_AFTER * 2)
     make_due(credential)
     sync_credential(credential.pk)
     job.refresh_from_db()
     assert job.stale and job.next_poll is None and job.status == "running"  # not claimed done
+
+
+def test_a_restart_is_the_one_way_back_and_polling_starts_afresh(quiet_world, alice):
+    credential = make_credential(alice, provider="munsit", secret="sim-munsit-again")
+    sync_credential(credential.pk)
+    job = Job.objects.filter(credential=credential, status="failed").first()
+    old = timezone.now() - sync.GIVE_UP_AFTER * 3
+    Job.objects.filter(pk=job.pk).update(imported=old, polling_since=None)
+    sync.restart(job, "pending")
+    job.refresh_from_db()
+    assert (job.status, job.error, job.completed, job.stale) == ("pending", "", None, False)
+    assert job.imported == old and job.polling_since > old and job.next_poll  # its history is kept
+    sync.schedule_poll(job, timezone.now(), progressed=False)
+    assert not job.stale  # a day from the retry, not from the import
 
 
 def test_poll_gap_doubles_from_10_s_to_10_min():
