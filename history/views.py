@@ -20,6 +20,7 @@ from teams.models import Team
 from . import actions, dashboard, export
 from .filters import JobFilter
 from .forms import ImportForm, RenameForm
+from .importer import import_task_ids
 from .models import Job, SyncRun
 from .tasks import REQUEUE_AFTER, enqueue_sync
 
@@ -317,33 +318,13 @@ def import_tasks(request):
     form = ImportForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         credential, ids = form.cleaned_data["credential"], form.cleaned_data["task_ids"]
-        known = set(
-            Job.objects.filter(credential=credential, external_id__in=ids).values_list("external_id", flat=True)
-        )
-        now = timezone.now()
-        fresh = [
-            Job(
-                credential=credential,
-                provider=credential.provider,
-                kind=Job.Kind.MUSIC,
-                external_id=task_id,
-                status=Job.Status.PENDING,
-                created=now,
-                imported=now,
-                seen=now,
-                next_poll=now,
-            )
-            for task_id in ids
-            if task_id not in known
-        ]
-        Job.objects.bulk_create(fresh, ignore_conflicts=True)
+        fresh, known = import_task_ids(credential, ids)
         if fresh:
-            enqueue_sync(credential, SyncRun.Trigger.IMPORT)
             messages.success(
-                request, f"Importing {len(fresh):,} task{'s' if len(fresh) != 1 else ''}: details arrive in a moment."
+                request, f"Importing {fresh:,} task{'s' if fresh != 1 else ''}: details arrive in a moment."
             )
         if known:
-            messages.info(request, f"{len(known):,} already in your history: left as they are.")
+            messages.info(request, f"{known:,} already in your history: left as they are.")
         if form.repeated:
             messages.info(request, f"{form.repeated:,} repeated id{'s' if form.repeated != 1 else ''} counted once.")
         if form.malformed:
