@@ -22,16 +22,12 @@ import requests
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import chromium  # noqa: E402  (the project's root is on the path from here)
+
 OUT = ROOT / "docs" / "screenshots"
 PASSWORD = "screenshots-2026"  # noqa: S105 (the demo user of a throwaway database)
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 900}
 # The README's pictures: taller, so the history shows its rows and the job page its players.
 README = {"width": 1280, "height": 1240}
@@ -127,7 +123,7 @@ def shoot(base: str, job_code: str, out: Path, everything: bool, scheme: str) ->
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_ARGS)
+        browser = chromium.launch(p)
         sizes = [("", DESKTOP), ("-phone", PHONE)] if everything else [("", README)]
         for suffix, viewport in sizes:
             context = browser.new_context(
@@ -181,12 +177,11 @@ def main() -> None:
     parser.add_argument("--all", metavar="DIR", help="also phone sizes and more pages, into DIR")
     parser.add_argument("--dark", action="store_true", help="the dark colour scheme")
     args = parser.parse_args()
-    if not shutil.which("chromium"):
+    if not chromium.PATH:
         sys.exit("Chromium is not installed (apt-get install chromium).")
     out = Path(args.all) if args.all else OUT
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="genboard-shots-"))
-    sys.path.insert(0, str(ROOT))
     simulator = start_simulator()
     env = {
         "DEBUG": "1",

@@ -107,7 +107,7 @@ class JobAdmin(admin.ModelAdmin):
             },
         ),
         ("What it made, and the provider's record", {"fields": ["outputs_pretty", "inputs_pretty", "raw_pretty"]}),
-        ("Polling", {"fields": ["imported", "seen", "next_poll", "poll_attempts", "stale"]}),
+        ("Polling", {"fields": ["imported", "seen", "next_poll", "poll_attempts", "polling_since", "stale"]}),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
     # A job's page on the site is for those who may see it, which an operator usually is not.

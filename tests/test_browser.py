@@ -7,7 +7,6 @@ errors and Content-Security-Policy violations.
 
 import os
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,23 +15,15 @@ from django.test import Client
 
 from history.models import Job, SyncRun
 from history.sync import sync_credential
+from tests import chromium
 from tests.factories import make_credential
 
-CHROMIUM = shutil.which("chromium")
-if CHROMIUM is None:
+if chromium.PATH is None:
     pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 KEY = "sim-audiopod-browser-n120"  # three pages of 50: two more after the first
 # Violations and errors of every page the context opens, across navigations.
 WATCH = """
@@ -47,9 +38,9 @@ def browser():
     # between browser steps are still synchronous ones.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+        browser = chromium.launch(p)
+        yield browser
+        browser.close()
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
