@@ -63,6 +63,8 @@ def test_the_worker_imports_every_key_on_its_own(make_simulator, tmp_path):
         worker.wait(timeout=30)
     assert jobs == 300, worker.stderr.read().decode()[-2000:]
     with sqlite3.connect(database) as db:
+        # The web server and the worker share the file without "database is locked".
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tasks = db.execute("SELECT func, args FROM django_q_task").fetchall()
         runs = db.execute("SELECT trigger, state FROM history_syncrun").fetchall()
     assert {func for func, _ in tasks} >= {"history.tasks.dispatch", "history.sync.sync_credential"}
