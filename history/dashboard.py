@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
+from providers.models import Credential
 from providers.registry import CHOICES
 
 from .filters import JobFilter, day_start
@@ -48,8 +49,16 @@ def facet_counts(filters: JobFilter, user) -> dict[str, Counter]:
         chosen = filters.valid_data()
         others = {k: v for k, v in chosen.items() if k not in ("provider", "status")}
         base = JobFilter(others, queryset=Job.objects.visible_to(user), request=filters.request).qs
+        # Counted per key (whose provider its jobs copy) and status: with no other filter than
+        # these two, the index on (credential, status, …) answers alone, without reading rows.
+        per_key = list(base.values_list("credential_id", "status").annotate(n=Count("id")).order_by())
+        keys = Credential.objects.filter(pk__in={key for key, _, _ in per_key})
+        provider_of = dict(keys.values_list("pk", "provider"))
         statuses, providers = Counter(), Counter()
-        for provider, status, n in base.values_list("provider", "status").annotate(n=Count("id")).order_by():
+        for key, status, n in per_key:
+            provider = provider_of.get(key)  # None: the key was deleted meanwhile
+            if provider is None:
+                continue
             if chosen.get("provider", provider) == provider:
                 statuses[status] += n
             if chosen.get("status", status) == status:

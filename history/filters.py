@@ -9,12 +9,12 @@ from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Q
 
 from providers.models import Credential
 from providers.registry import CHOICES
 from teams.models import Team
 
+from . import search
 from .models import Job
 
 
@@ -81,12 +81,22 @@ class JobFilter(django_filters.FilterSet):
         form = JobFilterForm
         fields = ["q", "provider", "kind", "status", "credential", "team", "created_after", "created_before"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # How a search narrowed the jobs, once `qs` is built: history.views reads pages by it.
+        self.search_plan = search.Plan()
+        self._searched = None  # the term search_plan was made for
+
     def search(self, queryset, name, value):
         """Title, prompt, file name (Munsit's jobs are titled by it) and external id."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(prompt__icontains=value) | Q(external_id__icontains=value))
+        # The list filters twice (history.views.page_rows): the index is asked once.
+        plan = self.search_plan if self._searched == value else None
+        queryset, self.search_plan = search.search(queryset, value, plan)
+        self._searched = value
+        return queryset
 
     def shared_with(self, queryset, name, team):
         return queryset.filter(credential__shares__team=team)

@@ -81,6 +81,8 @@ class Job(models.Model):
             models.Index(fields=["credential", "-created", "-id"], name="job_history_by_key"),
             # The same, one kind at a time (the kind filter; locating a job's page in sync).
             models.Index(fields=["credential", "kind", "-created", "-id"], name="job_history_by_key_kind"),
+            # The same, one status at a time (the status filter, and the counts per status).
+            models.Index(fields=["credential", "status", "-created", "-id"], name="job_history_by_key_status"),
             # The same across many keys, when one person sees most of the table.
             models.Index(fields=["-created", "-id"], name="job_history"),
             # The sync engine: a key's unfinished jobs that are due for another look.

@@ -4,7 +4,8 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -30,6 +31,8 @@ CURSOR_SEPARATOR = "_"
 ROW_POLL_SECONDS = 5
 # The filter form targets this element: its answer is the page's body, not just rows.
 RESULTS_TARGET = "history-results"
+# More visible keys than this, and one walk down the whole history by date beats a walk per key.
+MAX_KEY_WALKS = 50
 # Filters behind "More filters" (open when one of them is in use).
 MORE_FILTERS = {"kind", "credential", "team", "created_after", "created_before"}
 
@@ -95,13 +98,9 @@ def job_list(request):
     jobs = Job.objects.visible_to(request.user)
     filters = JobFilter(request.GET or None, queryset=jobs, request=request)
     params = filters.valid_data()
-    rows = filters.qs.select_related("credential__owner").order_by("-created", "-id")
     cursor_value = request.GET.get("cursor", "")
     cursor = parse_cursor(cursor_value) if cursor_value else None
-    if cursor:
-        created, pk = cursor
-        rows = rows.filter(created__lte=created).exclude(created=created, pk__gte=pk)
-    page = list(rows[: PAGE_SIZE + 1])
+    page = page_rows(filters, cursor, request.user)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     refreshable = Refreshable(request.user)
@@ -124,6 +123,74 @@ def job_list(request):
         response["HX-Push-Url"] = list_url(params)
         return response
     return render(request, "history/list.html", context)
+
+
+def keys_to_walk(filters: JobFilter, user) -> list[int]:
+    """The visible keys that can hold a job matching the filters, by id: the filters on the
+    provider, the key and the team rule whole keys out (a walk down a key that holds no match
+    would read all of it)."""
+    keys = Credential.objects.history_visible_to(user).order_by().values_list("pk", "provider")
+    chosen = {}
+    if filters.is_bound:
+        filters.is_valid()  # cleans the form: fields in error stay out of cleaned_data, as filters.qs ignores them
+        chosen = filters.form.cleaned_data
+    if chosen.get("provider"):
+        keys = keys.filter(provider=chosen["provider"])
+    if chosen.get("credential"):
+        keys = keys.filter(pk=chosen["credential"].pk)
+    if chosen.get("team"):
+        keys = keys.filter(shares__team=chosen["team"])
+    return sorted(pk for pk, _ in keys)
+
+
+def newest_first(jobs, cursor: tuple[datetime, int] | None):
+    """Newest first, after the cursor (the last row of the previous page) when there is one."""
+    jobs = jobs.order_by("-created", "-id")
+    if cursor:
+        created, pk = cursor
+        jobs = jobs.filter(created__lte=created).exclude(created=created, pk__gte=pk)
+    return jobs
+
+
+def page_rows(filters: JobFilter, cursor: tuple[datetime, int] | None, user) -> list[Job]:
+    """The first PAGE_SIZE + 1 visible jobs that match the filters, after the cursor, newest
+    first: one query, whatever the depth.
+
+    Neither SQLite nor PostgreSQL merges the per-key ranges of an index on (credential,
+    created, id) for `credential IN (…) ORDER BY created`: they read every visible job and sort
+    them (100,000 for a busy person), or walk the whole table by date past other people's jobs,
+    which is slow deep down. So the page is read key by key: the first PAGE_SIZE + 1 of each
+    visible key (a short walk down job_history_by_key, or its kind and status variants, from
+    the cursor), merged. A search that a trigram index answers better (history.search), or a
+    person who sees very many keys, takes one walk over all the keys.
+
+    The visible keys are Credential.objects.history_visible_to() (the rule that
+    Job.objects.visible_to() applies as a subquery) fetched once and given as literal ids:
+    with the subquery, PostgreSQL's planner cannot tell how many jobs the keys hold and reads
+    a busy key's jobs whole, and its row estimates for the outer joins collapse."""
+    keys = keys_to_walk(filters, user)
+    matching = Job.objects.all()  # each walk names its keys (once: PostgreSQL would count them twice)
+    if filters.is_bound:
+        filters.qs  # noqa: B018 (validates the form, and makes the search plan)
+        matching = filters.filter_queryset(matching)
+    per_key = filters.search_plan.per_key and len(keys) <= MAX_KEY_WALKS
+    parts, params = [], []
+    for n, walk_keys in enumerate([[key] for key in keys] if per_key else [keys]):
+        newest = newest_first(matching.filter(credential_id__in=walk_keys), cursor).values("pk")[: PAGE_SIZE + 1]
+        try:
+            sql, walk_params = newest.query.get_compiler(using=matching.db).as_sql()
+        except EmptyResultSet:  # no keys, or a search that matched nothing
+            continue
+        parts.append(f"SELECT * FROM ({sql}) AS walk{n}")  # noqa: S608 (see below)
+        params.extend(walk_params)
+    if not parts:
+        return []
+    # Raw SQL only to join the walks: QuerySet.union() refuses ordered, sliced parts on
+    # SQLite, which takes them inside subqueries. Each part is SQL that Django compiled,
+    # with every value a parameter.
+    newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
+    rows = Job.objects.filter(pk__in=newest).select_related("credential__owner")
+    return list(newest_first(rows, None)[: PAGE_SIZE + 1])
 
 
 def page_context(request, filters: JobFilter, params: dict[str, str]) -> dict:
