@@ -291,8 +291,9 @@ class Syncer:
     def walk(self, stream: str) -> None:
         """Newest first until a page brings nothing new and nothing unfinished; the first
         time, on to the end, resuming where an earlier run stopped. ("Unfinished" here means
-        unfinished jobs due for a poll: one that was polled a moment ago is no reason to
-        read on; refresh_by_pages() finds the due ones deeper down.)
+        unfinished jobs due for a poll, and only while more of them lie deeper: one that was
+        polled a moment ago is no reason to read on; refresh_by_pages() finds the due ones
+        deeper down.)
 
         While backfilling, the next page is fetched in a second thread as this one is stored
         (HTTP and database work overlap); never where the walk might stop or skip ahead,
@@ -313,8 +314,8 @@ class Syncer:
                         return
                     index += 1
                     if cursor.get("done"):
-                        if brought.new == 0 and brought.polled == 0:
-                            return  # caught up with what we have
+                        if brought.new == 0 and not (brought.polled and self.due_below(stream, page)):
+                            return  # caught up with what we have, and no due job further down
                     else:
                         if brought.new == 0:
                             # Everything down to where the backfill stopped is stored: skip
@@ -331,6 +332,15 @@ class Syncer:
                     self.tally.requests += 1
                 self.credential.cursor[stream] = cursor
                 Credential.objects.filter(pk=self.credential.pk).update(cursor=self.credential.cursor)
+
+    def due_below(self, stream: str, page: Page) -> bool:
+        """Whether jobs of this stream that are due for a poll lie deeper than this page: if
+        none do, the next page would only be read in vain."""
+        oldest = min((record.created for record in page.records if record.created), default=None)
+        if oldest is None:
+            return True  # no dates to compare: read on, as the rule says
+        kinds = [kind for kind in Job.Kind.values if self.provider.stream_for(kind) == stream]
+        return self.due_jobs(timezone.now()).filter(kind__in=kinds, created__lt=oldest).exists()
 
     def due_jobs(self, now: datetime):
         return Job.objects.filter(credential=self.credential, next_poll__lte=now).order_by("next_poll")

@@ -4,6 +4,7 @@ import io
 import json
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -105,6 +106,24 @@ def test_unfinished_jobs_finish(quiet_world, alice):
     assert stored(credential) == truth(quiet_world, key)
     done = Job.objects.filter(credential=credential, status="succeeded").first()
     assert done.outputs and done.outputs[0]["url"].startswith("http") and done.next_poll is None
+
+
+@pytest.mark.parametrize(("provider", "page_size"), [("munsit", 100), ("audiopod", 100)])
+def test_a_refresh_reads_on_while_due_jobs_lie_deeper_and_no_further(quiet_world, alice, provider, page_size):
+    key = f"sim-{provider}-head-n450"
+    credential = make_credential(alice, provider=provider, secret=key)
+    sync_credential(credential.pk)
+    newest_first = list(Job.objects.filter(credential=credential).order_by("-created", "-id"))
+    head = [job.pk for job in newest_first[: 2 * page_size] if job.status in Job.UNFINISHED]
+    assert any(pk in head for pk in [job.pk for job in newest_first[page_size : 2 * page_size]])
+    # Due: the unfinished jobs of the first two pages; the others were polled a moment ago.
+    Job.objects.filter(credential=credential, next_poll__isnull=False).update(
+        next_poll=timezone.now() + timedelta(minutes=5)
+    )
+    Job.objects.filter(pk__in=head).update(next_poll=timezone.now())
+    before = quiet_world.log.count(key=key)
+    sync_credential(credential.pk)
+    assert quiet_world.log.count(key=key) - before == 2  # not a third page: no due job lies there
 
 
 def test_a_status_never_moves_back(quiet_world, alice):
