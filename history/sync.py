@@ -340,7 +340,7 @@ class Syncer:
         if oldest is None:
             return True  # no dates to compare: read on, as the rule says
         kinds = [kind for kind in Job.Kind.values if self.provider.stream_for(kind) == stream]
-        return self.due_jobs(timezone.now()).filter(kind__in=kinds, created__lt=oldest).exists()
+        return self.due_jobs(timezone.now()).filter(kind__in=kinds, created__lte=oldest).exists()
 
     def due_jobs(self, now: datetime):
         return Job.objects.filter(credential=self.credential, next_poll__lte=now).order_by("next_poll")
