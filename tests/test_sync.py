@@ -126,6 +126,25 @@ def test_a_refresh_reads_on_while_due_jobs_lie_deeper_and_no_further(quiet_world
     assert quiet_world.log.count(key=key) - before == 2  # not a third page: no due job lies there
 
 
+def test_a_burst_made_in_one_instant_is_refreshed_page_after_page(quiet_world, alice):
+    key = "sim-munsit-burst-n300"
+    credential = make_credential(alice, provider="munsit", secret=key)
+    sync_credential(credential.pk)
+    quiet_world.clock.advance(86_400 * 30)  # the old jobs are long finished
+    sync_credential(credential.pk)
+    stuck = set(Job.objects.filter(credential=credential, status__in=Job.UNFINISHED).values_list("pk", flat=True))
+    quiet_world.add_jobs(key, 250)  # one creation time for all of them
+    sync_credential(credential.pk)
+    burst = Job.objects.filter(credential=credential, status__in=Job.UNFINISHED).exclude(pk__in=stuck)
+    assert burst.count() == 250 and len(set(burst.values_list("created", flat=True))) == 1
+    quiet_world.clock.advance(3600)  # they finish
+    burst.update(next_poll=timezone.now())  # due now; the few stuck old ones are not
+    before = quiet_world.log.count(key=key)
+    sync_credential(credential.pk)
+    assert not burst.exists()
+    assert quiet_world.log.count(key=key) - before == 3  # their three pages of 100, read once
+
+
 def test_a_status_never_moves_back(quiet_world, alice):
     credential = make_credential(alice, provider="munsit", secret="sim-munsit-late")
     sync_credential(credential.pk)
