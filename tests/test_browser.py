@@ -204,6 +204,7 @@ def test_the_load_more_link_works_without_javascript(sign_in, pod):
     second = page.eval_on_selector_all("#rows > li.job", "items => items.map(li => li.id)")
     assert len(first) == len(second) == 50 and not set(first) & set(second)
     page.click("text=Back to the newest jobs")
+    page.wait_for_url(re.compile(r"/history/\?provider=audiopod$"))
     assert page.eval_on_selector_all("#rows > li.job", "items => items.map(li => li.id)") == first
     browser.assert_clean()
 
