@@ -291,9 +291,9 @@ class Syncer:
     def walk(self, stream: str) -> None:
         """Newest first until a page brings nothing new and nothing unfinished; the first
         time, on to the end, resuming where an earlier run stopped. ("Unfinished" here means
-        unfinished jobs due for a poll, and only while more of them lie deeper: one that was
-        polled a moment ago is no reason to read on; refresh_by_pages() finds the due ones
-        deeper down.)
+        unfinished jobs due for a poll, and only while more of them lie on the next page: one
+        that was polled a moment ago is no reason to read on, and refresh_by_pages() goes
+        straight to the pages of due ones further down.)
 
         While backfilling, the next page is fetched in a second thread as this one is stored
         (HTTP and database work overlap); never where the walk might stop or skip ahead,
@@ -314,8 +314,8 @@ class Syncer:
                         return
                     index += 1
                     if cursor.get("done"):
-                        if brought.new == 0 and not (brought.polled and self.due_below(stream, page)):
-                            return  # caught up with what we have, and no due job further down
+                        if brought.new == 0 and not (brought.polled and self.due_on_page(stream, page, index)):
+                            return  # caught up with what we have, and no due job on the next page
                     else:
                         if brought.new == 0:
                             # Everything down to where the backfill stopped is stored: skip
@@ -333,14 +333,24 @@ class Syncer:
                 self.credential.cursor[stream] = cursor
                 Credential.objects.filter(pk=self.credential.pk).update(cursor=self.credential.cursor)
 
-    def due_below(self, stream: str, page: Page) -> bool:
-        """Whether jobs of this stream that are due for a poll lie deeper than this page: if
-        none do, the next page would only be read in vain."""
+    def due_on_page(self, stream: str, page: Page, index: int) -> bool:
+        """Whether a job of this stream that is due for a poll lies on page `index`, the one
+        after `page`. Due jobs further down are not worth the pages in between:
+        refresh_by_pages() goes straight to theirs."""
         oldest = min((record.created for record in page.records if record.created), default=None)
         if oldest is None:
             return True  # no dates to compare: read on, as the rule says
-        kinds = [kind for kind in Job.Kind.values if self.provider.stream_for(kind) == stream]
-        return self.due_jobs(timezone.now()).filter(kind__in=kinds, created__lte=oldest).exists()
+        kinds = self.stream_kinds(stream)
+        # The newest due job at or below this page's oldest (a burst made in one instant
+        # shares a time, so "at" counts as below); its position is the number of newer jobs.
+        nearest = self.due_jobs(timezone.now()).filter(kind__in=kinds, created__lte=oldest).order_by("-created").first()
+        if nearest is None:
+            return False
+        newer = Job.objects.filter(credential=self.credential, kind__in=kinds, created__gt=nearest.created).count()
+        return newer < (index + 1) * self.provider.page_size
+
+    def stream_kinds(self, stream: str) -> list[str]:
+        return [kind for kind in Job.Kind.values if self.provider.stream_for(kind) == stream]
 
     def due_jobs(self, now: datetime):
         return Job.objects.filter(credential=self.credential, next_poll__lte=now).order_by("next_poll")
@@ -392,7 +402,8 @@ class Syncer:
         for job in due:
             stream = self.provider.stream_for(job.kind)
             # Newest first: a job's position is the number of newer jobs of its stream.
-            newer = Job.objects.filter(credential=self.credential, kind=job.kind, created__gt=job.created).count()
+            kinds = self.stream_kinds(stream)
+            newer = Job.objects.filter(credential=self.credential, kind__in=kinds, created__gt=job.created).count()
             pages.setdefault((stream, newer // self.provider.page_size), []).append(job)
         for (stream, index), jobs in sorted(pages.items()):
             if time.monotonic() > self.deadline:

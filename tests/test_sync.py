@@ -126,6 +126,26 @@ def test_a_refresh_reads_on_while_due_jobs_lie_deeper_and_no_further(quiet_world
     assert quiet_world.log.count(key=key) - before == 2  # not a third page: no due job lies there
 
 
+def test_a_due_job_far_down_is_refreshed_without_the_pages_above_it(quiet_world, alice):
+    key = "sim-munsit-deep-n450"
+    credential = make_credential(alice, provider="munsit", secret=key)
+    sync_credential(credential.pk)
+    newest_first = list(Job.objects.filter(credential=credential).order_by("-created", "-id"))
+    head = next(job for job in newest_first[:100] if job.status in Job.UNFINISHED)
+    deep = newest_first[350]  # on page 3 of 100; finished long ago, but we think it runs
+    assert deep.status == "succeeded"
+    Job.objects.filter(pk=deep.pk).update(status="running", completed=None)
+    Job.objects.filter(credential=credential, next_poll__isnull=False).update(
+        next_poll=timezone.now() + timedelta(minutes=5)
+    )
+    Job.objects.filter(pk__in=[head.pk, deep.pk]).update(next_poll=timezone.now())
+    before = quiet_world.log.count(key=key)
+    sync_credential(credential.pk)
+    assert quiet_world.log.count(key=key) - before == 2  # the head, then straight to page 3
+    deep.refresh_from_db()
+    assert (deep.status, deep.next_poll) == ("succeeded", None)
+
+
 def test_a_burst_made_in_one_instant_is_refreshed_page_after_page(quiet_world, alice):
     key = "sim-munsit-burst-n300"
     credential = make_credential(alice, provider="munsit", secret=key)
