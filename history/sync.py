@@ -255,6 +255,9 @@ class Syncer:
         self.deadline = time.monotonic() + run_budget()
         self.more_to_do = False
         self.saved = 0.0
+        self.positions: dict[tuple[str, datetime], range] = {}
+        # Pages each stream's walk read this run: a due job on them was refreshed already.
+        self.walked: dict[str, set[int]] = {}
 
     def save_progress(self, tally: Tally, *, force: bool = False) -> None:
         """Count what a step did; write it for the progress bar and renew the lease at most
@@ -309,6 +312,7 @@ class Syncer:
                     if not page.last and not cursor.get("done") and index + 1 >= cursor.get("resume", 0):
                         ahead = pool.submit(self.provider.history_page, stream, index + 1)
                     brought = self.store_page(page)
+                    self.walked.setdefault(stream, set()).add(index)
                     if page.last:
                         cursor = {"done": True}
                         return
@@ -398,27 +402,48 @@ class Syncer:
         due = list(
             self.due_jobs(now).only("pk", "kind", "created", "external_id", "poll_attempts", "imported")[:REFRESH_LIMIT]
         )
-        pages: dict[tuple[str, int], list[Job]] = {}
+        by_stream: dict[str, list[tuple[range, Job]]] = {}
         for job in due:
             stream = self.provider.stream_for(job.kind)
-            # Newest first: a job's position is the number of newer jobs of its stream.
-            kinds = self.stream_kinds(stream)
-            newer = Job.objects.filter(credential=self.credential, kind__in=kinds, created__gt=job.created).count()
-            pages.setdefault((stream, newer // self.provider.page_size), []).append(job)
-        for (stream, index), jobs in sorted(pages.items()):
-            if time.monotonic() > self.deadline:
-                self.more_to_do = True
-                return
-            found = {r.external_id for r in self.fetch(stream, index)[0].records}
-            missing = [job for job in jobs if job.external_id not in found]
-            if missing and index > 0:  # a job deleted above it shifts it one page up
-                found |= {r.external_id for r in self.fetch(stream, index - 1)[0].records}
-                missing = [job for job in missing if job.external_id not in found]
-            for job in missing:  # not where we expected it: look again later
+            by_stream.setdefault(stream, []).append((self.pages_of(stream, job.created), job))
+        for stream, wanted in by_stream.items():
+            read = set(self.walked.get(stream, ()))
+            for index in sorted({index for pages, _ in wanted for index in pages} - read):
+                if not any(index in pages for pages, _ in wanted):
+                    continue  # the jobs that could be here were found on an earlier page
+                if not self.read_for(stream, index, wanted, read):
+                    return
+            for index in sorted({pages.start - 1 for pages, _ in wanted if pages.start > 0} - read):
+                # A job deleted above shifts the ones below it up a page.
+                if not self.read_for(stream, index, wanted, read):
+                    return
+            for _, job in wanted:  # not where we expected it: look again later
                 schedule_poll(job, timezone.now(), progressed=False)
                 Job.objects.filter(pk=job.pk).update(
                     next_poll=job.next_poll, poll_attempts=job.poll_attempts, stale=job.stale
                 )
+
+    def pages_of(self, stream: str, created: datetime) -> range:
+        """The pages a job made at `created` may be on. Newest first, its position is the
+        number of newer jobs of its stream; jobs made in the same instant may come in any
+        order, so a burst of them spans every page they fill."""
+        if (stream, created) not in self.positions:
+            jobs = Job.objects.filter(credential=self.credential, kind__in=self.stream_kinds(stream))
+            newer = jobs.filter(created__gt=created).count()
+            same = jobs.filter(created=created).count()
+            size = self.provider.page_size
+            self.positions[stream, created] = range(newer // size, (newer + max(same, 1) - 1) // size + 1)
+        return self.positions[stream, created]
+
+    def read_for(self, stream: str, index: int, wanted: list[tuple[range, Job]], read: set[int]) -> bool:
+        """Read page `index` and strike the wanted jobs found on it; False when time is up."""
+        if time.monotonic() > self.deadline:
+            self.more_to_do = True
+            return False
+        found = {record.external_id for record in self.fetch(stream, index)[0].records}
+        read.add(index)
+        wanted[:] = [(pages, job) for pages, job in wanted if job.external_id not in found]
+        return True
 
     def sync(self) -> None:
         try:

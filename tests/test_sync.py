@@ -165,6 +165,24 @@ def test_a_burst_made_in_one_instant_is_refreshed_page_after_page(quiet_world, a
     assert quiet_world.log.count(key=key) - before == 3  # their three pages of 100, read once
 
 
+def test_due_jobs_deep_in_a_burst_are_found_on_the_pages_it_fills(quiet_world, alice):
+    key = "sim-munsit-tail-n0"
+    credential = make_credential(alice, provider="munsit", secret=key)
+    sync_credential(credential.pk)
+    quiet_world.add_jobs(key, 250)  # one creation time for all: positions only say "pages 0-2"
+    sync_credential(credential.pk)
+    quiet_world.clock.advance(3600)  # they finish
+    newest_first = list(Job.objects.filter(credential=credential).order_by("-created", "id"))
+    Job.objects.filter(credential=credential).update(next_poll=timezone.now() + timedelta(minutes=5))
+    tail = [job.pk for job in newest_first[-3:]]  # on page 2 at the provider
+    Job.objects.filter(pk__in=tail).update(next_poll=timezone.now())
+    before = quiet_world.log.count(key=key)
+    sync_credential(credential.pk)
+    assert not Job.objects.filter(pk__in=tail, status__in=Job.UNFINISHED).exists()
+    # The head (nothing due on it: the walk stops), then pages 1 and 2, where they may be.
+    assert quiet_world.log.count(key=key) - before == 3
+
+
 def test_a_status_never_moves_back(quiet_world, alice):
     credential = make_credential(alice, provider="munsit", secret="sim-munsit-late")
     sync_credential(credential.pk)
