@@ -46,6 +46,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from benchenv import production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432/"
 ROW = re.compile(r'<li class="job job-')
@@ -139,17 +141,8 @@ def main() -> None:
             pg_admin(f'CREATE DATABASE "{name}"')
             created_pg = name
         os.environ["DATABASE_URL"] = PG + name
-    # Production settings (DEBUG off: no SQL kept in memory, no template debug info); plain
-    # HTTP inside the process and the database cache, as a default install has.
-    os.environ.update(
-        DEBUG="0",
-        SECRET_KEY="bench-" + "k" * 50,
-        CREDENTIAL_ENCRYPTION_KEYS="bXVzdC1iZS0zMi11cmwtc2FmZS1iYXNlNjQtYnl0ZXM=",
-        LOG_LEVEL="WARNING",
-        GENBOARD_VAR_DIR=str(tmp),
-        SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="testserver",
-    )
+    # Plain HTTP inside the process and the database cache, as a default install has.
+    production_env(tmp, SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
     os.environ.pop("REDIS_URL", None)
     try:
         run(args)
@@ -306,17 +299,14 @@ class bulk_load:
                     "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'history_job' "
                     "AND type IN ('index', 'trigger') AND sql IS NOT NULL"
                 )
-                self.saved = cursor.fetchall()
-                for kind, name, _ in self.saved:
-                    cursor.execute(f'DROP {kind.upper()} "{name}"')
             else:
                 cursor.execute(
                     "SELECT 'index', indexname, indexdef FROM pg_indexes WHERE tablename = 'history_job' "
                     "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
                 )
-                self.saved = cursor.fetchall()
-                for _, name, _ in self.saved:
-                    cursor.execute(f'DROP INDEX "{name}"')
+            self.saved = cursor.fetchall()
+            for kind, name, _ in self.saved:
+                cursor.execute(f'DROP {kind.upper()} "{name}"')
         return self
 
     def __exit__(self, *exc):

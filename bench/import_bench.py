@@ -26,6 +26,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchenv import production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,14 +52,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
-    # Production settings: with DEBUG on, Django keeps every query's SQL in memory.
-    os.environ.update(
-        DEBUG="0",
-        SECRET_KEY="bench-" + "k" * 50,
-        CREDENTIAL_ENCRYPTION_KEYS="bXVzdC1iZS0zMi11cmwtc2FmZS1iYXNlNjQtYnl0ZXM=",
-        LOG_LEVEL="WARNING",
-        GENBOARD_VAR_DIR=str(tmp),
-    )
+    production_env(tmp)
     for name in ("APIMALL", "APIKLEY", "AUDIOPOD", "MUNSIT"):
         os.environ[f"{name}_BASE_URL"] = base
     # --speed 20: unfinished jobs finish 0.75-12 s after they were made instead of 15-240 s.
