@@ -344,17 +344,21 @@ class Syncer:
         oldest = min((record.created for record in page.records if record.created), default=None)
         if oldest is None:
             return True  # no dates to compare: read on, as the rule says
-        kinds = self.stream_kinds(stream)
         # The newest due job at or below this page's oldest (a burst made in one instant
         # shares a time, so "at" counts as below); its position is the number of newer jobs.
-        nearest = self.due_jobs(timezone.now()).filter(kind__in=kinds, created__lte=oldest).order_by("-created").first()
+        due = self.due_jobs(timezone.now()).filter(kind__in=self.stream_kinds(stream), created__lte=oldest)
+        nearest = due.order_by("-created").first()
         if nearest is None:
             return False
-        newer = Job.objects.filter(credential=self.credential, kind__in=kinds, created__gt=nearest.created).count()
+        newer = self.stream_jobs(stream).filter(created__gt=nearest.created).count()
         return newer < (index + 1) * self.provider.page_size
 
     def stream_kinds(self, stream: str) -> list[str]:
         return [kind for kind in Job.Kind.values if self.provider.stream_for(kind) == stream]
+
+    def stream_jobs(self, stream: str):
+        """This key's jobs that the provider lists in `stream`."""
+        return Job.objects.filter(credential=self.credential, kind__in=self.stream_kinds(stream))
 
     def due_jobs(self, now: datetime):
         return Job.objects.filter(credential=self.credential, next_poll__lte=now).order_by("next_poll")
@@ -428,7 +432,7 @@ class Syncer:
         number of newer jobs of its stream; jobs made in the same instant may come in any
         order, so a burst of them spans every page they fill."""
         if (stream, created) not in self.positions:
-            jobs = Job.objects.filter(credential=self.credential, kind__in=self.stream_kinds(stream))
+            jobs = self.stream_jobs(stream)
             newer = jobs.filter(created__gt=created).count()
             same = jobs.filter(created=created).count()
             size = self.provider.page_size
