@@ -129,7 +129,7 @@ def keys_to_walk(filters: JobFilter, user) -> list[int]:
     """The visible keys that can hold a job matching the filters, by id: the filters on the
     provider, the key and the team rule whole keys out (a walk down a key that holds no match
     would read all of it)."""
-    keys = Credential.objects.history_visible_to(user).order_by().values_list("pk", "provider")
+    keys = Credential.objects.history_visible_to(user).order_by().values_list("pk", flat=True)
     chosen = {}
     if filters.is_bound:
         filters.is_valid()  # cleans the form: fields in error stay out of cleaned_data, as filters.qs ignores them
@@ -140,7 +140,7 @@ def keys_to_walk(filters: JobFilter, user) -> list[int]:
         keys = keys.filter(pk=chosen["credential"].pk)
     if chosen.get("team"):
         keys = keys.filter(shares__team=chosen["team"])
-    return sorted(pk for pk, _ in keys)
+    return sorted(keys)
 
 
 def newest_first(jobs, cursor: tuple[datetime, int] | None):
