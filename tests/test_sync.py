@@ -51,6 +51,14 @@ def make_due(credential) -> None:
     Job.objects.filter(credential=credential, next_poll__isnull=False).update(next_poll=timezone.now())
 
 
+def make_only_these_due(credential, pks) -> None:
+    """Of the key's jobs waiting for a poll, these are due; the others were polled a moment ago."""
+    Job.objects.filter(credential=credential, next_poll__isnull=False).update(
+        next_poll=timezone.now() + timedelta(minutes=5)
+    )
+    Job.objects.filter(pk__in=pks).update(next_poll=timezone.now())
+
+
 @pytest.fixture
 def quiet_world(simulator):
     simulator.world.new_every = 0
@@ -116,11 +124,7 @@ def test_a_refresh_reads_on_while_due_jobs_lie_deeper_and_no_further(quiet_world
     newest_first = list(Job.objects.filter(credential=credential).order_by("-created", "-id"))
     head = [job.pk for job in newest_first[: 2 * page_size] if job.status in Job.UNFINISHED]
     assert any(pk in head for pk in [job.pk for job in newest_first[page_size : 2 * page_size]])
-    # Due: the unfinished jobs of the first two pages; the others were polled a moment ago.
-    Job.objects.filter(credential=credential, next_poll__isnull=False).update(
-        next_poll=timezone.now() + timedelta(minutes=5)
-    )
-    Job.objects.filter(pk__in=head).update(next_poll=timezone.now())
+    make_only_these_due(credential, head)  # the unfinished jobs of the first two pages
     before = quiet_world.log.count(key=key)
     sync_credential(credential.pk)
     assert quiet_world.log.count(key=key) - before == 2  # not a third page: no due job lies there
@@ -135,10 +139,7 @@ def test_a_due_job_far_down_is_refreshed_without_the_pages_above_it(quiet_world,
     deep = newest_first[350]  # on page 3 of 100; finished long ago, but we think it runs
     assert deep.status == "succeeded"
     Job.objects.filter(pk=deep.pk).update(status="running", completed=None)
-    Job.objects.filter(credential=credential, next_poll__isnull=False).update(
-        next_poll=timezone.now() + timedelta(minutes=5)
-    )
-    Job.objects.filter(pk__in=[head.pk, deep.pk]).update(next_poll=timezone.now())
+    make_only_these_due(credential, [head.pk, deep.pk])
     before = quiet_world.log.count(key=key)
     sync_credential(credential.pk)
     assert quiet_world.log.count(key=key) - before == 2  # the head, then straight to page 3
@@ -173,9 +174,8 @@ def test_due_jobs_deep_in_a_burst_are_found_on_the_pages_it_fills(quiet_world, a
     sync_credential(credential.pk)
     quiet_world.clock.advance(3600)  # they finish
     newest_first = list(Job.objects.filter(credential=credential).order_by("-created", "id"))
-    Job.objects.filter(credential=credential).update(next_poll=timezone.now() + timedelta(minutes=5))
     tail = [job.pk for job in newest_first[-3:]]  # on page 2 at the provider
-    Job.objects.filter(pk__in=tail).update(next_poll=timezone.now())
+    make_only_these_due(credential, tail)
     before = quiet_world.log.count(key=key)
     sync_credential(credential.pk)
     assert not Job.objects.filter(pk__in=tail, status__in=Job.UNFINISHED).exists()
