@@ -7,22 +7,27 @@ Errors may arrive as HTTP 200 with a `code` other than 200 in the body.
 import re
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 from . import records as r
-from .base import KEY_CHECK_DEADLINE, Provider, format_credits
+from .base import KEY_CHECK_DEADLINE, Provider, as_number, format_credits
 from .http import KeyRejected, ProviderError, RateLimited
 
-STATUSES = {
-    "PENDING": r.PENDING,
-    "TEXT_SUCCESS": r.RUNNING,
-    "FIRST_SUCCESS": r.RUNNING,
-    "SUCCESS": r.SUCCEEDED,
-    "CREATE_TASK_FAILED": r.FAILED,
-    "GENERATE_AUDIO_FAILED": r.FAILED,
-    "CALLBACK_EXCEPTION": r.FAILED,
-    "SENSITIVE_WORD_ERROR": r.FAILED,
-}
+STATUSES = r.statuses(
+    {
+        "PENDING": r.PENDING,
+        "TEXT_SUCCESS": r.RUNNING,
+        "FIRST_SUCCESS": r.RUNNING,
+        "SUCCESS": r.SUCCEEDED,
+        "CREATE_TASK_FAILED": r.FAILED,
+        "GENERATE_AUDIO_FAILED": r.FAILED,
+        "CALLBACK_EXCEPTION": r.FAILED,
+        "SENSITIVE_WORD_ERROR": r.FAILED,
+    }
+)
+# Only kie's call to the caller's webhook failed: with tracks, the music is there.
+CALLBACK_EXCEPTION = "callback_exception"
 TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{2,99}$")
 # "Maximum query rate: 3 requests per second per task."
 PER_TASK_INTERVAL = 1 / 3
@@ -37,19 +42,25 @@ class Apikley(Provider):
     refreshes_per_job = True
     rate_limit_per_job = True
     imports_ids = True
+    # Right after creation record-info answers data:null (or 422 "recordInfo is null") for a
+    # while: an imported task id is only "not found" when still unknown an hour later.
+    not_known_grace = timedelta(hours=1)
 
     def check_key(self) -> str:
         body = self.call("GET", "/api/v1/chat/credit", deadline=KEY_CHECK_DEADLINE).json()
         raise_for_code(body)
-        return format_credits(body.get("data")) or "Key accepted"
+        return format_credits(credit_balance(body)) or "Key accepted"
+
+    def not_found(self, error: ProviderError) -> str:
+        return f"Not found at Apikley an hour after import ({error.message})"
 
     def job(self, external_id: str) -> r.JobRecord:
         _task_spacing.wait(external_id)
         body = self.call("GET", "/api/v1/generate/record-info", params={"taskId": external_id}).json()
         raise_for_code(body)
         data = body.get("data")
-        if not isinstance(data, dict):
-            raise ProviderError(f"Apikley sent no details for task {external_id}.", status=404)
+        if not isinstance(data, dict):  # {"code":200,"data":null}: not known (yet)
+            raise ProviderError(f"Apikley does not know task {external_id} (yet).", status=404)
         try:
             return parse_task(data, external_id)
         except (r.BadRecord, ValueError, TypeError, AttributeError) as e:
@@ -72,25 +83,60 @@ def raise_for_code(body: Any) -> None:
     raise ProviderError(text, status=code if isinstance(code, int) else None, code=str(code))
 
 
+def credit_balance(body: Any) -> float | int | None:
+    """The credits in a `chat/credit` answer: `data` is a number (a float at kie: 237.5)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict):
+        data = data.get("credits", data.get("balance"))
+    return as_number(data)
+
+
+def parse_track(track: dict, position: int, fallback_title: str = "") -> list[r.Output]:
+    """One Suno track as its audio output and its cover. The reseller's copies (`audioUrl`,
+    `streamAudioUrl`, `imageUrl`) may be empty while Suno's CDN has them (`source…`); a
+    webhook's snake_case body (`audio_url`, `stream_audio_url`, `image_url`, …) reads the same."""
+
+    def pick(*names: str) -> str:
+        return next((link for name in names if (link := r.url(track.get(name)))), "")
+
+    title = r.first_line(track.get("title"), fallback_title, f"Track {position + 1}")
+    audio = pick("audioUrl", "audio_url", "sourceAudioUrl", "source_audio_url")
+    stream = pick("streamAudioUrl", "stream_audio_url", "sourceStreamAudioUrl", "source_stream_audio_url")
+    outputs = []
+    if audio or stream:  # partial results (FIRST_SUCCESS) may only have a stream
+        outputs.append(
+            r.Output(
+                "audio",
+                audio,
+                stream_url=stream,
+                title=title,
+                duration=r.number(track.get("duration")),
+                position=position,
+                ref=r.text(track.get("id"), 200),
+                tags=r.text(track.get("tags"), 1000),
+                lyrics=r.text(track.get("prompt")),
+            )
+        )
+    if cover := pick("imageUrl", "image_url", "sourceImageUrl", "source_image_url"):
+        outputs.append(r.Output("image", cover, title=f"Cover: {title}", position=position))
+    return outputs
+
+
 def parse_task(data: dict, asked_for: str) -> r.JobRecord:
     status, raw_status = r.status(data.get("status"), STATUSES)
     param = r.json_object(data.get("param"))
     response = data.get("response") if isinstance(data.get("response"), dict) else {}
     tracks = r.dicts(response.get("sunoData") or [])
-    outputs = []
-    for position, track in enumerate(tracks):
-        title = r.first_line(track.get("title"), param.get("title"), f"Track {position + 1}")
-        audio, stream = r.url(track.get("audioUrl")), r.url(track.get("streamAudioUrl"))
-        if audio or stream:  # partial results (FIRST_SUCCESS) may only have a stream
-            duration = r.number(track.get("duration"))
-            outputs.append(
-                r.Output("audio", audio, stream_url=stream, title=title, duration=duration, position=position)
-            )
-        if cover := r.url(track.get("imageUrl")):
-            outputs.append(r.Output("image", cover, title=f"Cover: {title}", position=position))
+    outputs = [o for position, track in enumerate(tracks) for o in parse_track(track, position, param.get("title"))]
+    if raw_status.casefold() == CALLBACK_EXCEPTION and any(o.kind == "audio" for o in outputs):
+        status = r.SUCCEEDED
     first = tracks[0] if tracks else {}
-    created = r.timestamp(first.get("createTime")) or r.timestamp(data.get("createTime"))
+    # The task's createTime is when the person asked (a track's is when it was written).
+    created = r.timestamp(data.get("createTime")) or r.timestamp(first.get("createTime"))
     error_code = data.get("errorCode")
+    chosen = r.text(param.get("model"), 100)
+    engine = r.text(first.get("modelName") or data.get("type"), 100)
+    details = {"engine": engine if engine != chosen else "", "operation": r.text(data.get("operationType"), 60)}
     return r.JobRecord(
         external_id=r.external_id(data.get("taskId") or asked_for),
         kind="music",
@@ -100,10 +146,12 @@ def parse_task(data: dict, asked_for: str) -> r.JobRecord:
         completed=r.timestamp(data.get("completeTime")),
         title=r.first_line(first.get("title"), param.get("title"), param.get("prompt")),
         prompt=r.text(param.get("prompt") or first.get("prompt")),
-        model=r.text(first.get("modelName") or param.get("model") or data.get("type"), 100),
+        model=chosen or engine,
         error=r.text(data.get("errorMessage"), 2000),
         error_code="" if error_code is None else r.text(error_code, 60),
         outputs=outputs,
+        details={name: value for name, value in details.items() if value},
+        parent_ref=r.text(data.get("parentMusicId"), 200),
         raw=data,
     )
 

@@ -3,19 +3,23 @@
 from typing import Any
 
 from . import records as r
-from .base import KEY_CHECK_DEADLINE, Provider, format_credits
+from .base import KEY_CHECK_DEADLINE, Provider, as_number, format_credits
 from .http import ProviderError
 
-STATUSES = {
-    "pending": r.PENDING,
-    "queued": r.PENDING,
-    "processing": r.RUNNING,
-    "running": r.RUNNING,
-    "completed": r.SUCCEEDED,
-    "success": r.SUCCEEDED,
-    "failed": r.FAILED,
-    "error": r.FAILED,
-}
+STATUSES = r.statuses(
+    {
+        "pending": r.PENDING,
+        "queued": r.PENDING,
+        "processing": r.RUNNING,
+        "running": r.RUNNING,
+        "completed": r.SUCCEEDED,
+        "success": r.SUCCEEDED,
+        "failed": r.FAILED,
+        "error": r.FAILED,
+        "canceled": r.CANCELED,
+        "cancelled": r.CANCELED,
+    }
+)
 PATHS = {"audio": "/api/v1/audio/history", "images": "/api/v1/images/history"}
 
 
@@ -33,7 +37,7 @@ class ApiMall(Provider):
 
     def check_key(self) -> str:
         data = self._data(self.call("GET", "/api/v1/account/balances", deadline=KEY_CHECK_DEADLINE).json())
-        return format_credits(data.get("api_credits", data.get("credits"))) or "Key accepted"
+        return describe_balances(data) or "Key accepted"
 
     def history_page(self, stream: str, index: int) -> r.Page:
         body = self.call("GET", PATHS[stream], params={"page": index + 1, "limit": self.page_size}).json()
@@ -85,11 +89,24 @@ def parse_item(item: dict, stream: str) -> r.JobRecord:
         error=r.text(item.get("error_message") or item.get("error") or item.get("fail_reason"), 2000),
         error_code=r.text(item.get("error_code"), 60),
         outputs=outputs,
+        details={"source": source} if (source := r.text(item.get("source"), 60)) else {},
         raw=item,
     )
 
 
+def balances(data: dict) -> dict[str, float | int]:
+    """`account/balances` data: `credits` (the account's) and `api_credits` (for API calls)."""
+    found = {name: as_number(data.get(name)) for name in ("credits", "api_credits")}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def describe_balances(data: dict) -> str:
+    found = balances(data)
+    parts = [format_credits(found["credits"])] if "credits" in found else []
+    if "api_credits" in found:
+        parts.append(format_credits(found["api_credits"], "API credits"))
+    return " · ".join(parts)
+
+
 def _error_text(body: Any) -> str:
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("message") or body["error"].get("code") or "unknown error")[:300]
-    return "unexpected answer"
+    return r.human_error(body) or "unexpected answer"

@@ -1,12 +1,29 @@
 """AudioPod music jobs (shared/providers/audiopod-music-jobs.txt)."""
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import records as r
-from .base import KEY_CHECK_DEADLINE, Provider, as_number
-from .http import ProviderError
+from .base import KEY_CHECK_DEADLINE, Provider
+from .http import KeyRejected, ProviderError
 
-STATUSES = {"PENDING": r.PENDING, "PROCESSING": r.RUNNING, "COMPLETED": r.SUCCEEDED, "FAILED": r.FAILED}
+# Matched without regard to case: AudioPod's docs and webhooks also write `completed`, `failed`.
+STATUSES = r.statuses(
+    {
+        "PENDING": r.PENDING,
+        "QUEUED": r.PENDING,
+        "PROCESSING": r.RUNNING,
+        "RUNNING": r.RUNNING,
+        "COMPLETED": r.SUCCEEDED,
+        "FAILED": r.FAILED,
+        "ERROR": r.FAILED,
+        "CANCELLED": r.CANCELED,
+        "CANCELED": r.CANCELED,
+    }
+)
+# Score-first (v3) jobs are listed apart; their ids are kept apart from the music jobs' ids.
+SCORE_STREAM = "score"
+SCORE_PREFIX = "v3-"
 
 
 class AudioPod(Provider):
@@ -16,20 +33,19 @@ class AudioPod(Provider):
     key_help = "Keys start with ap_; create one in your AudioPod account settings."
     page_size = 100  # the documented maximum
     refreshes_per_job = True
+    streams = ("", SCORE_STREAM)
 
     def auth_headers(self) -> dict[str, str]:
         return {"X-API-Key": self.secret}
 
     def check_key(self) -> str:
         body = self.call("GET", "/api/v1/api-wallet/balance", deadline=KEY_CHECK_DEADLINE).json()
-        if isinstance(body, dict):
-            for field, unit in (("balance_usd", "USD"), ("balance", ""), ("credits", "credits")):
-                number = as_number(body.get(field))
-                if number is not None:
-                    return f"Balance {number:,.2f} {unit}".strip()
-        return "Key accepted"
+        dollars = wallet_balance(body)
+        return f"Balance {format_dollars(dollars)}" if dollars is not None else "Key accepted"
 
     def history_page(self, stream: str, index: int) -> r.Page:
+        if stream == SCORE_STREAM:
+            return self.score_page(index)
         params = {
             "skip": index * self.page_size,
             "limit": self.page_size,
@@ -44,12 +60,33 @@ class AudioPod(Provider):
         records, skipped = r.parse_records(items, parse_job, self.name)
         return r.Page(records=records, last=len(items) < self.page_size, skipped=skipped)
 
+    def score_page(self, index: int) -> r.Page:
+        """Score-first jobs (`GET /api/v1/music/v3/jobs`, newest first). Not every account or
+        deployment has Score-first: an answer saying the route is not there is an empty list."""
+        params = {"skip": index * self.page_size, "limit": self.page_size}
+        try:
+            items = self.call("GET", "/api/v1/music/v3/jobs", params=params).json()
+        except (KeyRejected, ProviderError) as e:
+            if e.status in (403, 404, 405, 501):
+                return r.Page(records=[], last=True)
+            raise
+        if isinstance(items, dict):
+            items = items.get("items", items.get("jobs"))
+        if not isinstance(items, list):
+            raise ProviderError("AudioPod sent a score-first job list that is not a list.")
+        records, skipped = r.parse_records(items, parse_score_job, self.name)
+        return r.Page(records=records, last=len(items) < self.page_size, skipped=skipped)
+
     def job(self, external_id: str) -> r.JobRecord:
-        body = self.call("GET", f"/api/v1/music/jobs/{_job_id(external_id)}/status").json()
+        if external_id.startswith(SCORE_PREFIX):
+            path, parse = f"/api/v1/music/v3/jobs/{_job_id(external_id.removeprefix(SCORE_PREFIX))}", parse_score_job
+        else:
+            path, parse = f"/api/v1/music/jobs/{_job_id(external_id)}/status", parse_job
+        body = self.call("GET", path).json()
         if not isinstance(body, dict):
             raise ProviderError("AudioPod sent a job that is not an object.")
         try:
-            return parse_job(body)
+            return parse(body)
         except (r.BadRecord, ValueError, TypeError, AttributeError) as e:
             raise ProviderError(f"AudioPod sent a job that cannot be read: {e}"[:300]) from e
 
@@ -85,15 +122,44 @@ def _maybe_job(body: Any) -> r.JobRecord | None:
         return None
 
 
+def wallet_balance(body: Any) -> Decimal | None:
+    """Dollars in an `api-wallet/balance` answer: `balance_cents` (2500) when present, else
+    `balance_usd`, which is a string ("$25.00") at the real API."""
+    if not isinstance(body, dict):
+        return None
+    cents = body.get("balance_cents")
+    if isinstance(cents, int | float) and not isinstance(cents, bool):
+        return (Decimal(str(cents)) / 100).quantize(Decimal("0.01"))
+    usd = body.get("balance_usd", body.get("balance"))
+    if isinstance(usd, str):
+        usd = usd.strip().removeprefix("US").lstrip("$").replace(",", "").strip()
+    if isinstance(usd, bool) or not isinstance(usd, str | int | float):
+        return None
+    try:
+        amount = Decimal(str(usd))
+    except InvalidOperation:
+        return None
+    return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+
+
+def format_dollars(amount: Decimal) -> str:
+    return f"{amount:,.2f} USD"
+
+
 def parse_job(job: dict) -> r.JobRecord:
+    """One music job, from the list, `…/status`, or a webhook's `job` object."""
     status, raw_status = r.status(job.get("status"), STATUSES)
     created = r.timestamp(job.get("created_at"))
     if created is None:
         raise r.BadRecord("no creation time")
     title = r.first_line(job.get("display_name"), job.get("prompt"), job.get("task"))
     formats = job.get("output_urls") if isinstance(job.get("output_urls"), dict) else {}
-    downloads = {name: link for name, value in formats.items() if (link := r.url(value))}
-    main = r.url(job.get("output_url")) or downloads.get("mp3") or next(iter(downloads.values()), "")
+    downloads = {str(name).lower(): link for name, value in formats.items() if (link := r.url(value))}
+    single = r.url(job.get("output_url"))
+    if single and single not in downloads.values():
+        downloads[_extension(single)] = single
+    # The player gets mp3: browsers play it everywhere, FLAC (often `output_url`) they do not.
+    main = downloads.get("mp3") or single or next(iter(downloads.values()), "")
     outputs = []
     if main:
         duration = r.number(job.get("audio_duration"))
@@ -111,7 +177,73 @@ def parse_job(job: dict) -> r.JobRecord:
         prompt=r.text(job.get("prompt") or job.get("lyrics")),
         model=r.text(job.get("model") or job.get("task"), 100),
         credits_used=r.credits(job.get("credits_used", job.get("cost"))),
-        error=r.text(job.get("error_message"), 2000),
+        error=r.text(job.get("error_message"), 2000) if status != r.SUCCEEDED else "",
         outputs=outputs,
+        details=_details(job, status),
         raw=job,
     )
+
+
+def parse_score_job(job: dict) -> r.JobRecord:
+    """One score-first job (api-reference/music/score-first.mdx): `job_id`, `workflow`
+    (plan, revise, edit), `style`, `lyrics`, `audio_url` (null for scores), `score`
+    {midi_url, duration_seconds}, `source_job_id`, `note`."""
+    status, raw_status = r.status(job.get("status"), STATUSES)
+    workflow = r.text(job.get("workflow"), 60)
+    score = job.get("score") if isinstance(job.get("score"), dict) else {}
+    title = r.first_line(job.get("display_name"), job.get("style"), f"Score-first {workflow or 'job'}")
+    midi = r.url(score.get("midi_url"))
+    outputs = []
+    if audio := r.url(job.get("audio_url")):
+        duration = r.number(score.get("duration_seconds"))
+        downloads = {_extension(audio): audio, **({"midi": midi} if midi else {})}
+        outputs.append(r.Output("audio", audio, title=title, duration=duration, downloads=downloads))
+    details = _details(job, status)
+    details.update(
+        {
+            name: value
+            for name, value in (
+                ("workflow", workflow),
+                ("source_job", r.text(job.get("source_job_id"), 60)),
+                ("note", r.text(job.get("note"), 1000)),
+                ("score_midi", midi),  # plan and revise jobs are scores: no audio, a MIDI file
+            )
+            if value
+        }
+    )
+    return r.JobRecord(
+        external_id=SCORE_PREFIX + r.external_id(job.get("job_id", job.get("id"))),
+        kind="music",
+        status=status,
+        provider_status=raw_status,
+        # Jobs without a time are dated when first seen (the sync engine's default).
+        created=r.timestamp(job.get("created_at")),
+        completed=r.timestamp(job.get("completed_at")),
+        title=title,
+        prompt=r.text(job.get("lyrics") or job.get("description")),
+        model="Score-first",
+        credits_used=r.credits(job.get("credits_used", job.get("credits"))),
+        error=r.text(job.get("error_message") or job.get("error"), 2000) if status == r.FAILED else "",
+        outputs=outputs,
+        details=details,
+        raw=job,
+    )
+
+
+def _details(job: dict, status: str) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if (task := r.text(job.get("task"), 60)) and task != r.text(job.get("model"), 100):
+        details["task"] = task
+    progress = r.number(job.get("progress"))
+    if progress is not None and status not in r.FINAL:
+        details["progress"] = max(0, min(round(progress), 100))
+    if (quality := r.number(job.get("quality_score"))) is not None:
+        details["quality_score"] = quality
+    if lrc := r.text(job.get("lrc_content")):
+        details["lyrics"] = lrc
+    return details
+
+
+def _extension(link: str) -> str:
+    suffix = link.rsplit("?", 1)[0].rsplit("/", 1)[-1].rpartition(".")[2].lower()
+    return suffix if suffix.isalnum() and len(suffix) <= 5 else "file"

@@ -2,6 +2,7 @@
 the one HTTP layer, and secrets kept out of every error message."""
 
 from abc import ABC, abstractmethod
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -35,6 +36,8 @@ class Provider(ABC):
     rate_limit_per_job: ClassVar[bool] = False
     # Jobs of this provider can be imported by id (Apikley).
     imports_ids: ClassVar[bool] = False
+    # How long an imported id the provider does not know stays pending before it fails.
+    not_known_grace: ClassVar[timedelta] = timedelta(0)
 
     def __init__(self, secret: str, http: Http | None = None):
         self.secret = secret
@@ -90,6 +93,10 @@ class Provider(ABC):
     def history_page(self, stream: str, index: int) -> Page:
         """Page `index` (0 = newest) of one history stream."""
         raise NotImplementedError(f"{self.name} has no history list")
+
+    def not_found(self, error: ProviderError) -> str:
+        """The error stored on an imported id the provider never knew."""
+        return error.message
 
     def job(self, external_id: str) -> JobRecord:
         """One job's current state. Raises ProviderError; status 404 when the provider does not know it."""

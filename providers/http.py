@@ -26,6 +26,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .records import human_error
+
 USER_AGENT = "Genboard/0.1 (+history importer)"
 DEFAULT_RETRY_AFTER = 60.0
 MAX_RETRY_AFTER = 3600.0
@@ -105,25 +107,12 @@ def parse_retry_after(value: str | None) -> float:
 
 
 def error_message(body: bytes) -> str:
-    """The provider's own words from an error body, in any of the shapes our providers use."""
+    """The provider's own words from an error body (records.human_error reads every shape)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return ""
-    if not isinstance(data, dict):
-        return ""
-    candidates = [data.get("errorMessage"), data.get("msg"), data.get("message"), data.get("detail")]
-    error = data.get("error")
-    if isinstance(error, dict):
-        candidates.insert(0, error.get("message"))
-    elif isinstance(error, str):
-        candidates.insert(0, error)
-    for text in candidates:
-        if isinstance(text, str) and text.strip():
-            return text.strip()[:300]
-        if isinstance(text, list) and text:  # FastAPI validation errors
-            return str(text[0].get("msg", ""))[:300] if isinstance(text[0], dict) else ""
-    return ""
+    return human_error(data)
 
 
 class Http:

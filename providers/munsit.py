@@ -5,7 +5,7 @@ from .base import KEY_CHECK_DEADLINE, Provider
 from .http import ProviderError
 
 # Munsit's own "pending" means the job is being worked on (DESIGN.md's status table).
-STATUSES = {"pending": r.RUNNING, "success": r.SUCCEEDED, "failed": r.FAILED}
+STATUSES = r.statuses({"pending": r.RUNNING, "success": r.SUCCEEDED, "failed": r.FAILED})
 
 
 class Munsit(Provider):
@@ -56,10 +56,22 @@ def parse_record(item: dict) -> r.JobRecord:
         status=status,
         provider_status=raw_status,
         created=created,
-        completed=r.timestamp(item.get("updated_at")) if status in (r.SUCCEEDED, r.FAILED) else None,
+        completed=r.timestamp(item.get("updated_at")) if status in r.FINAL else None,
         title=name,
-        error=r.text(item.get("error"), 2000),
+        # Munsit leaves `error` set on rows that did not fail: it is only news on failed ones.
+        error=r.text(item.get("error"), 2000) if status == r.FAILED else "",
         outputs=outputs,
         inputs=[r.Output(kind, original, title=name, duration=duration)] if original else [],
+        details=_input_details(item),
         raw=item,
     )
+
+
+def _input_details(item: dict) -> dict:
+    details = {}
+    size = r.number(item.get("audio_size"))
+    if size is not None and size >= 0:
+        details["input_size"] = int(size)
+    if fmt := r.text(item.get("audio_format"), 20):
+        details["input_format"] = fmt
+    return details

@@ -17,7 +17,15 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 # Normalized statuses (history.models.Job.Status values).
-PENDING, RUNNING, SUCCEEDED, FAILED, UNKNOWN = "pending", "running", "succeeded", "failed", "unknown"
+PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN = (
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "canceled",
+    "unknown",
+)
+FINAL = (SUCCEEDED, FAILED, CANCELED)
 
 
 class BadRecord(ValueError):
@@ -34,6 +42,11 @@ class Output:
     position: int = 0
     # Other formats of the same output, e.g. {"wav": url, "flac": url}.
     downloads: dict[str, str] = field(default_factory=dict)
+    # The provider's own id of this output (a Suno track's audioId, which extend/WAV/stems take).
+    ref: str = ""
+    # A track's style tags and lyrics (Suno keeps them per track).
+    tags: str = ""
+    lyrics: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """What Job.outputs stores: kind, url and position always, the rest when known.
@@ -47,6 +60,9 @@ class Output:
             data["duration"] = self.duration
         if self.downloads:
             data["downloads"] = dict(self.downloads)
+        for name in ("ref", "tags", "lyrics"):
+            if value := getattr(self, name):
+                data[name] = value
         return data
 
 
@@ -67,11 +83,41 @@ class JobRecord:
     error_code: str = ""
     outputs: list[Output] = field(default_factory=list)
     inputs: list[Output] = field(default_factory=list)
+    # What else the record says that a person looks for, by name (see DETAILS).
+    details: dict[str, Any] = field(default_factory=dict)
+    # The provider's id of the output this job continues (Suno's parentMusicId: a track id).
+    parent_ref: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def unfinished(self) -> bool:
-        return self.status not in (SUCCEEDED, FAILED)
+        return self.status not in FINAL
+
+    @property
+    def search_text(self) -> str:
+        """Text the history search finds besides title, prompt and id: the outputs' style
+        tags, lyrics and ids, and timed lyrics, each once."""
+        parts = [value for o in self.outputs for value in (o.tags, o.lyrics, o.ref) if value]
+        parts.append(text(self.details.get("lyrics")))
+        return "\n".join(dict.fromkeys(part for part in parts if part))
+
+
+# The keys of JobRecord.details that adapters fill and the job page shows.
+DETAILS = {
+    "engine": "Engine",  # Suno's engine codename (modelName, chirp-crow) beside the chosen model
+    "operation": "Operation",  # Suno's operationType: generate, extend, upload-cover…
+    "source": "Upstream",  # API Mall's upstream provider (suno, gempix2…)
+    "task": "Task",  # AudioPod's task (text2music…)
+    "workflow": "Workflow",  # AudioPod score-first: plan, revise, edit
+    "source_job": "Made from job",  # AudioPod score-first source_job_id
+    "note": "Note",  # AudioPod score-first: what a revision changed
+    "score_midi": "Score (MIDI)",  # AudioPod score-first: the score as a MIDI file
+    "progress": "Progress",  # percent, while running
+    "quality_score": "Quality score",
+    "input_size": "Input size",  # bytes
+    "input_format": "Input format",
+    "lyrics": "",  # timed lyrics (LRC), shown as their own section
+}
 
 
 @dataclass
@@ -161,9 +207,45 @@ def timestamp(value: Any) -> datetime | None:
 
 
 def status(value: Any, mapping: dict[str, str]) -> tuple[str, str]:
-    """(normalized status, the provider's own string); unknown strings map to UNKNOWN."""
+    """(normalized status, the provider's own string); unknown strings map to UNKNOWN.
+    Matched without regard to case: AudioPod's docs and webhooks spell COMPLETED `completed`."""
     raw = text(value, 60)
-    return mapping.get(raw, UNKNOWN), raw
+    return mapping.get(raw.casefold(), UNKNOWN), raw
+
+
+def statuses(mapping: dict[str, str]) -> dict[str, str]:
+    """A status table keyed the way `status` looks it up."""
+    return {name.casefold(): value for name, value in mapping.items()}
+
+
+def human_error(body: Any) -> str:
+    """The human sentence in a provider's error body, never a bare code word: `message`
+    (AudioPod's `{"error":"insufficient_api_balance","message":…}`, API Mall's nested
+    error), `msg` (Apikley), `errorMessage` (Munsit), FastAPI's `detail` as a string, an
+    object with `code` and `message`, or a list of validation errors."""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    candidates = [
+        body.get("message"),
+        error.get("message") if isinstance(error, dict) else None,
+        body.get("errorMessage"),
+        body.get("msg"),
+        body.get("detail"),
+        # A sentence in `error` (not a code word such as insufficient_api_balance).
+        error if isinstance(error, str) and " " in error.strip() else None,
+    ]
+    for candidate in candidates:
+        if isinstance(candidate, dict):  # FastAPI detail {code, message}
+            candidate = candidate.get("message") or candidate.get("msg") or candidate.get("code")
+        if isinstance(candidate, list) and candidate:  # FastAPI validation errors
+            first = candidate[0]
+            candidate = first.get("msg") if isinstance(first, dict) else first
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate.strip()[:300]
+    # Only a code word: better than nothing, and said to be one.
+    code = error.get("code") if isinstance(error, dict) else error
+    return f"error “{code.strip()[:280]}”" if isinstance(code, str) and code.strip() else ""
 
 
 def json_object(value: Any) -> dict[str, Any]:
