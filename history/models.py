@@ -29,10 +29,13 @@ class Job(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        # Final, like succeeded and failed (the provider usually gives the credits back).
+        CANCELED = "canceled", "Canceled"
         # A status string the provider documents nowhere: kept raw, shown, polled like running.
         UNKNOWN = "unknown", "Unknown"
 
     UNFINISHED = (Status.PENDING, Status.RUNNING, Status.UNKNOWN)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     credential = models.ForeignKey(Credential, models.CASCADE, related_name="jobs")
@@ -57,6 +60,13 @@ class Job(models.Model):
     outputs = models.JSONField(default=list, blank=True)
     # What the job was given, e.g. Munsit's original upload: [{kind, url, title, duration}].
     inputs = models.JSONField(default=list, blank=True)
+    # What else the provider's record says that a person looks for, by name
+    # (providers.records.DETAILS: engine, operation, source, progress, timed lyrics…).
+    details = models.JSONField(default=dict, blank=True)
+    # The provider's id of the output this job continues (Suno's parentMusicId, a track id).
+    parent_ref = models.CharField(max_length=200, blank=True)
+    # Searched besides title, prompt and external id: the outputs' style tags, lyrics and ids.
+    search_text = models.TextField(blank=True)
     raw = models.JSONField(default=dict, blank=True)
 
     # Bookkeeping: when we first stored it, last heard of it, and when to ask again.
@@ -89,6 +99,8 @@ class Job(models.Model):
             models.Index(
                 fields=["credential", "next_poll"], name="job_due_poll", condition=models.Q(next_poll__isnull=False)
             ),
+            # A job's page: the jobs that continue one of its tracks (lineage).
+            models.Index(fields=["parent_ref"], name="job_lineage", condition=~models.Q(parent_ref="")),
         ]
 
     def __str__(self) -> str:
@@ -99,7 +111,7 @@ class Job(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+        return self.status in self.FINISHED
 
 
 class SyncRun(models.Model):

@@ -1,14 +1,15 @@
 """Searching the history: a case-insensitive substring of a job's title, prompt, file name
-(Munsit's jobs are titled by it) or external id, and how a page of results is read.
+(Munsit's jobs are titled by it), external id or searchable details (style tags, lyrics, track
+ids: Job.search_text), and how a page of results is read.
 
 A substring is no word, so no ordinary full-text index answers it; a LIKE '%term%' reads every
-row it is asked about. Trigram indexes answer it: migration 0005 makes one per database
+row it is asked about. Trigram indexes answer it: migrations 0005 and 0007 make one per database
 (SQLite: the FTS5 table `history_job_search` with the trigram tokenizer, kept in step with
 history_job by triggers; PostgreSQL: pg_trgm GIN indexes on the UPPER() expressions that
 Django's icontains compares). They need a term of at least three characters, so shorter terms,
 and databases where the index could not be made, are answered by scanning, as before.
 
-Whatever answers, the filter itself stays Django's `icontains` on the three columns: an index
+Whatever answers, the filter itself stays Django's `icontains` on the four columns: an index
 only narrows which rows it is asked about, so results are the same with or without one.
 
 Which query shape reads a page (history.views.page_rows):
@@ -51,8 +52,14 @@ class Plan:
 
 def condition(term: str) -> Q:
     """THE search semantics: a case-insensitive substring of the title (Munsit: the file
-    name), the prompt or the external id."""
-    return Q(title__icontains=term) | Q(prompt__icontains=term) | Q(external_id__icontains=term)
+    name), the prompt, the external id, or the searchable details (Suno's style tags,
+    lyrics and track ids; AudioPod's timed lyrics)."""
+    return (
+        Q(title__icontains=term)
+        | Q(prompt__icontains=term)
+        | Q(external_id__icontains=term)
+        | Q(search_text__icontains=term)
+    )
 
 
 def search(queryset: QuerySet, term: str, plan: Plan | None = None) -> tuple[QuerySet, Plan]:
@@ -101,6 +108,6 @@ def fts_candidates(using: str, term: str) -> list[int] | None:
         logger.warning("History search scans: no full-text table (%s).", e)
         return None
     if -1 in ids:
-        logger.warning("History search scans: the triggers of %s are gone; run migration 0005 again.", FTS_TABLE)
+        logger.warning("History search scans: the triggers of %s are gone; run migration 0007 again.", FTS_TABLE)
         return None
     return ids if len(ids) <= RARE else None

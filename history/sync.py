@@ -33,15 +33,15 @@ from providers import crypto
 from providers.base import Provider
 from providers.http import KeyRejected, ProviderError, RateLimited
 from providers.models import Credential
-from providers.records import FAILED, PENDING, RUNNING, SUCCEEDED, UNKNOWN, JobRecord, Page
+from providers.records import CANCELED, FAILED, PENDING, RUNNING, SUCCEEDED, UNKNOWN, JobRecord, Page
 
 from . import rows
 from .models import Job, SyncRun
 
 logger = logging.getLogger(__name__)
 
-# A status only moves forward: pending → running (or unknown) → succeeded or failed.
-RANK = {PENDING: 0, RUNNING: 1, UNKNOWN: 1, SUCCEEDED: 2, FAILED: 2}
+# A status only moves forward: pending → running (or unknown) → succeeded, failed or canceled.
+RANK = {PENDING: 0, RUNNING: 1, UNKNOWN: 1, SUCCEEDED: 2, FAILED: 2, CANCELED: 2}
 FIRST_POLL = timedelta(seconds=10)
 MAX_POLL = timedelta(minutes=10)
 GIVE_UP_AFTER = timedelta(days=1)
@@ -65,6 +65,9 @@ RECORD_FIELDS = [
     "credits_refunded",
     "outputs",
     "inputs",
+    "details",
+    "parent_ref",
+    "search_text",
     "raw",
 ]
 UPDATE_FIELDS = [*RECORD_FIELDS, "seen", "next_poll", "poll_attempts", "polling_since", "stale"]
@@ -121,6 +124,9 @@ def record_values(record: JobRecord) -> dict:
         "credits_refunded": record.credits_refunded,
         "outputs": [o.as_json() for o in record.outputs],
         "inputs": [o.as_json() for o in record.inputs],
+        "details": record.details,
+        "parent_ref": record.parent_ref[:200],
+        "search_text": record.search_text,
         "raw": record.raw,
     }
 
@@ -391,9 +397,14 @@ class Syncer:
     def provider_does_not_know(self, job: Job, error: ProviderError) -> None:
         """The provider answered that it has no such job."""
         now = timezone.now()
-        if job.status == Job.Status.PENDING and not job.raw:
+        if job.status == Job.Status.PENDING and not job.raw and now - job.imported < self.provider.not_known_grace:
+            # Not known yet (Apikley, right after a task is created): still pending, asked again.
+            schedule_poll(job, now, progressed=False)
+            Job.objects.filter(pk=job.pk).update(next_poll=job.next_poll, poll_attempts=job.poll_attempts, seen=now)
+        elif job.status == Job.Status.PENDING and not job.raw:
             # An imported id the provider never knew: a failed job carrying its message.
-            values = {"status": Job.Status.FAILED, "error": error.message, "error_code": str(error.status or "")}
+            message = self.provider.not_found(error)
+            values = {"status": Job.Status.FAILED, "error": message, "error_code": str(error.status or "")}
             Job.objects.filter(pk=job.pk).update(**values, next_poll=None, seen=now)
         else:
             # It existed and is gone at the provider (deleted there): keep what we have.

@@ -86,7 +86,7 @@ def test_postgresql_searches_all_keys_in_one_query(jobs):
 
 
 def search_indexes():
-    return ["job_search_title", "job_search_prompt", "job_search_external_id"]
+    return ["job_search_title", "job_search_prompt", "job_search_external_id", "job_search_text"]
 
 
 def test_the_index_follows_renames_deletes_and_new_jobs(jobs, alice):

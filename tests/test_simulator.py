@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from providers.http import KeyRejected, ProviderError
 from providers.registry import PROVIDERS
 from providers.simulator import FakeClock, SimulatorServer, World, external_id
+from providers.simulator import apikley as sim_apikley
 from tests.fixtures_simulator import BASE_URL_SETTINGS, auth_headers, sim_key
 
 HISTORY = {
@@ -159,7 +160,8 @@ def test_key_checks_answer_balances(call):
     credit = call("apikley", "/api/v1/chat/credit", sim_key("apikley")).json()
     assert credit["code"] == 200 and credit["msg"] == "success" and isinstance(credit["data"], int)
     wallet = call("audiopod", "/api/v1/api-wallet/balance", sim_key("audiopod")).json()
-    assert wallet["currency"] == "USD" and wallet["balance_usd"] > 0
+    # The real wallet: a dollar string beside the cents.
+    assert wallet["currency"] == "USD" and wallet["balance_usd"] == f"${wallet['balance_cents'] / 100:,.2f}"
 
 
 @pytest.mark.django_db
@@ -293,8 +295,9 @@ def test_apikley_record_info_follows_the_openapi(simulator, call, sim_clock):
         assert data["taskId"] == task_id
         assert set(data) == {
             "taskId", "parentMusicId", "param", "response", "status", "type", "operationType", "errorCode",
-            "errorMessage",
+            "errorMessage", "createTime",
         }  # fmt: skip
+        assert isinstance(data["createTime"], int) and data["createTime"] > 10**12  # epoch milliseconds
         param = json.loads(data["param"])
         assert {"prompt", "customMode", "instrumental", "model"} <= set(param)
         seen.add(data["status"])
@@ -305,10 +308,13 @@ def test_apikley_record_info_follows_the_openapi(simulator, call, sim_clock):
             assert data["response"]["taskId"] == task_id and len(tracks) == 2
             for track in tracks:
                 assert {"id", "audioUrl", "streamAudioUrl", "imageUrl", "prompt", "modelName", "title"} <= set(track)
-                assert {"createTime", "duration"} <= set(track)
-                assert track["audioUrl"].startswith(simulator.base_url + "/_sim/media/")
+                assert {"createTime", "duration", "sourceAudioUrl", "sourceStreamAudioUrl", "sourceImageUrl"} <= set(
+                    track
+                )
+                assert track["sourceAudioUrl"].startswith(simulator.base_url + "/_sim/media/")
+                assert track["audioUrl"] == "" or track["audioUrl"].startswith(simulator.base_url + "/_sim/media/")
                 assert isinstance(track["duration"], float)
-                assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", track["createTime"])
+                assert isinstance(track["createTime"], int) and track["createTime"] >= data["createTime"]
         else:
             assert data["errorMessage"]
     assert "SUCCESS" in seen and len(seen) > 1
@@ -411,7 +417,7 @@ def test_audiopod_validates_like_fastapi(call, params, loc):
 def test_audiopod_filters_search_and_sort(simulator, call):
     key = sim_key("audiopod")
     failed = call("audiopod", "/api/v1/music/jobs", key, status="FAILED", limit=100)
-    assert failed.json() and all(j["status"] == "FAILED" for j in failed.json())
+    assert failed.json() and all(j["status"].upper() == "FAILED" for j in failed.json())
     assert int(failed.headers["X-Total-Count"]) == len(failed.json())
     word = next(j for j in audiopod_jobs(call, key) if j["display_name"])["display_name"].split()[0]
     found = call("audiopod", "/api/v1/music/jobs", key, search=word.lower(), limit=100).json()
@@ -538,6 +544,10 @@ def test_new_apikley_tasks_are_discoverable(simulator, call):
     key = sim_key("apikley")
     [new] = simulator.world.add_jobs(key, 1)
     assert call("apikley", "/_sim/apikley/task-ids", key).json()["task_ids"][0] == new
+    # Right after creation the real API does not know the task: data null, or 422.
+    body = call("apikley", "/api/v1/generate/record-info", key, taskId=new).json()
+    assert body["data"] is None and body["code"] in (200, 422)
+    simulator.world.clock.advance(sim_apikley.NOT_READY)
     data = call("apikley", "/api/v1/generate/record-info", key, taskId=new).json()["data"]
     assert data["status"] == "PENDING" and data["response"] is None
 
@@ -575,7 +585,8 @@ def test_munsit_records_follow_the_schema(simulator, call):
         assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", record["id"])
         assert record["status"] in ("pending", "success", "failed")
         assert (record["audio_url"] is not None) == (record["status"] == "success")
-        assert (record["error"] is not None) == (record["status"] == "failed")
+        # The real API leaves `error` on some rows that did not fail; a failed one always has it.
+        assert record["error"] is not None or record["status"] != "failed"
         assert record["source_type"] in ("audio", "video")
         assert record["audio_format"] == record["audio_format"].lower()
         assert record["original_audio_url"].startswith(simulator.base_url + "/_sim/media/upload/")
@@ -801,3 +812,75 @@ def test_command_prints_the_settings_and_stops_on_ctrl_c(monkeypatch):
 def test_command_refuses_impossible_faults():
     with pytest.raises(CommandError, match="error_rate"):
         call_command("simulate_providers", "--port", "0", "--error-rate", "2", stdout=io.StringIO())
+
+
+# --- the real APIs' shapes (DESIGN.md "Real provider answers") -----------------------------
+
+
+def record_infos(call, key: str, ids: list[str]) -> list[dict]:
+    return [call("apikley", "/api/v1/generate/record-info", key, taskId=t).json()["data"] for t in ids]
+
+
+def test_apikley_speaks_the_real_shapes(simulator, call, sim_clock):
+    simulator.world.new_every = 0
+    key = sim_key("apikley", "real", 400)
+    sim_clock.advance(300)
+    tasks = record_infos(call, key, simulator.world.task_ids(key))
+    models = {json.loads(t["param"])["model"] for t in tasks}
+    assert "V5" in models and {t["type"] for t in tasks} >= {"chirp-crow"}
+    callback = [t for t in tasks if t["status"] == "CALLBACK_EXCEPTION"]
+    assert callback and all(len(t["response"]["sunoData"]) == 2 for t in callback)
+    assert all(track["sourceAudioUrl"] for t in callback for track in t["response"]["sunoData"])
+    source_only = [t for t in tasks if t["status"] == "SUCCESS" and not t["response"]["sunoData"][0]["audioUrl"]]
+    assert source_only and all(t["response"]["sunoData"][0]["sourceAudioUrl"] for t in source_only)
+    # An extend task continues the first track of the task made before it.
+    by_track = {track["id"]: t["taskId"] for t in tasks for track in (t["response"] or {}).get("sunoData") or []}
+    extends = [t for t in tasks if t["operationType"] == "extend"]
+    assert extends and all(t["parentMusicId"] for t in extends)
+    assert any(t["parentMusicId"] in by_track for t in extends)
+
+
+def test_apikley_answers_422_recordinfo_is_null_for_some_new_tasks(simulator, call):
+    key = sim_key("apikley")
+    answers = set()
+    for new in simulator.world.add_jobs(key, 6):
+        body = call("apikley", "/api/v1/generate/record-info", key, taskId=new).json()
+        answers.add((body["code"], body["msg"], body["data"]))
+    assert answers == {(200, "success", None), (422, "recordInfo is null", None)}
+
+
+def test_audiopod_speaks_the_real_shapes(simulator, call, sim_clock):
+    key = sim_key("audiopod", "real", 400)
+    sim_clock.advance(1000)
+    jobs = call("audiopod", "/api/v1/music/jobs", key, limit=100).json()
+    for skip in (100, 200, 300):
+        jobs += call("audiopod", "/api/v1/music/jobs", key, limit=100, skip=skip).json()
+    spelled = {job["status"] for job in jobs}
+    assert {"ERROR", "CANCELLED", "completed", "COMPLETED", "FAILED"} <= spelled
+    done = [job for job in jobs if job["status"].upper() == "COMPLETED"]
+    assert all(job["output_urls"]["mp3"].endswith(".mp3") and job["quality_score"] for job in done)
+    assert any(job["output_url"].endswith(".flac") for job in done)
+
+
+def test_audiopod_score_first_jobs_only_for_accounts_that_have_them(simulator, call):
+    plain = call("audiopod", "/api/v1/music/v3/jobs", sim_key("audiopod"))
+    assert plain.status_code == 404
+    key = sim_key("audiopod", "score")
+    jobs = call("audiopod", "/api/v1/music/v3/jobs", key).json()
+    assert jobs and {job["workflow"] for job in jobs} == {"plan", "revise", "edit"}
+    assert all(job["audio_url"] is None for job in jobs if job["workflow"] != "edit")
+    one = call("audiopod", f"/api/v1/music/v3/jobs/{jobs[0]['job_id']}", key).json()
+    assert one == jobs[0]
+
+
+def test_audiopod_insufficient_balance_is_an_error_word_and_a_message(simulator, call):
+    key = sim_key("audiopod", "broke")
+    failed = next(j for j in audiopod_jobs(call, key) if j["status"].upper() in ("FAILED", "ERROR"))
+    response = call("audiopod", f"/api/v1/music/jobs/{failed['id']}/retry", key, method="POST")
+    assert response.status_code == 402
+    assert response.json()["error"] == "insufficient_api_balance" and response.json()["message"]
+
+
+def test_munsit_leaves_error_on_rows_that_did_not_fail(call):
+    records = call("munsit", "/api/v1/denoise", sim_key("munsit", "errs", 200)).json()
+    assert any(record["error"] and record["status"] != "failed" for record in records)

@@ -15,7 +15,9 @@ from history import sync
 from history.models import Job, SyncRun
 from history.sync import sync_credential
 from providers.models import Credential
+from providers.simulator import apikley as sim_apikley
 from providers.simulator import apimall as sim_apimall
+from providers.simulator import audiopod as sim_audiopod
 from providers.simulator.world import external_id
 from tests.factories import make_credential
 
@@ -23,8 +25,9 @@ pytestmark = pytest.mark.django_db
 
 
 def truth(world, key: str) -> dict[str, str]:
-    """What the simulator says of every job of the key: external id -> succeeded, failed or
-    unfinished (DESIGN.md's mapping, with statuses no one documents counted as unfinished)."""
+    """What the simulator says of every job of the key: external id -> succeeded, failed,
+    canceled or unfinished (DESIGN.md's mapping, with statuses no one documents counted as
+    unfinished)."""
     account = world.account(key)
     now = world.now()
     result = {}
@@ -32,7 +35,15 @@ def truth(world, key: str) -> dict[str, str]:
         for job in world.scan(account, stream):
             if account.provider == "apimall":
                 said = sim_apimall.status(job, now)
-                state = {"completed": "succeeded", "failed": "failed"}.get(said, "unfinished")
+                state = {"completed": "succeeded", "failed": "failed", "canceled": "canceled"}.get(said, "unfinished")
+            elif account.provider == "audiopod":
+                said = sim_audiopod.outcome(job, now)
+                finals = {"COMPLETED": "succeeded", "FAILED": "failed", "ERROR": "failed", "CANCELLED": "canceled"}
+                state = finals.get(said, "unfinished")
+            elif account.provider == "apikley" and job.done(now):
+                # CALLBACK_EXCEPTION comes with finished tracks: the music is there.
+                said = sim_apikley.render(job, now, "http://sim")["status"]
+                state = "succeeded" if said in ("SUCCESS", "CALLBACK_EXCEPTION") else "failed"
             else:
                 state = ("failed" if job.failed else "succeeded") if job.done(now) else "unfinished"
             result[str(external_id(job))] = state
@@ -127,7 +138,9 @@ def test_a_refresh_reads_on_while_due_jobs_lie_deeper_and_no_further(quiet_world
     make_only_these_due(credential, head)  # the unfinished jobs of the first two pages
     before = quiet_world.log.count(key=key)
     sync_credential(credential.pk)
-    assert quiet_world.log.count(key=key) - before == 2  # not a third page: no due job lies there
+    # Not a third page: no due job lies there. (AudioPod: plus one look at Score-first jobs.)
+    score_first = provider == "audiopod"
+    assert quiet_world.log.count(key=key) - before == 2 + score_first
 
 
 def test_a_due_job_far_down_is_refreshed_without_the_pages_above_it(quiet_world, alice):
@@ -346,7 +359,14 @@ def test_apikley_imported_tasks_are_refreshed_one_by_one(quiet_world, alice, ali
     sync_credential(credential.pk)
     assert quiet_world.log.count(key=key, endpoint="GET /api/v1/generate/record-info") == 7
     unknown = Job.objects.get(credential=credential, external_id="nosuchtask999")
-    assert unknown.status == "failed" and "not found" in unknown.error.lower()
+    # Not known yet (just created, as far as anyone can tell): still pending, asked again.
+    assert unknown.status == "pending" and unknown.next_poll and not unknown.error
+    Job.objects.filter(pk=unknown.pk).update(imported=timezone.now() - timedelta(minutes=61))
+    make_due(credential)
+    sync_credential(credential.pk)
+    unknown.refresh_from_db()
+    assert unknown.status == "failed" and "not found at apikley" in unknown.error.lower()
+    assert unknown.next_poll is None
     done = Job.objects.filter(credential=credential, status="succeeded").first()
     tracks = [o for o in done.outputs if o["kind"] == "audio"]
     assert len(tracks) == 2 and all(t["title"] and t["duration"] for t in tracks)
@@ -409,7 +429,7 @@ def test_every_job_exactly_once_in_the_export(quiet_world, alice, alice_client, 
     for provider, key in keys.items():
         expected.update({(provider, ext): status for ext, status in truth(quiet_world, key).items()})
     expected.update({("apikley", ext): status for ext, status in truth(quiet_world, "sim-apikley-final").items()})
-    finished = ("succeeded", "failed")
+    finished = ("succeeded", "failed", "canceled")
     got = {(r["provider"], r["external_id"]): r["status"] if r["status"] in finished else "unfinished" for r in rows}
     assert len(rows) == len(got) == len(expected)  # exactly once
     assert got == expected

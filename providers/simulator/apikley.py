@@ -12,13 +12,22 @@ Retry-After header, like the real API), 455 (maintenance, a fault), 500 (a fault
 
 Statuses: PENDING → TEXT_SUCCESS (lyrics done; tracks listed with streamAudioUrl and cover,
 audioUrl "" and duration null) → FIRST_SUCCESS (first track's audioUrl and duration present)
-→ SUCCESS (both). Failures: GENERATE_AUDIO_FAILED (errorCode 408/400/413 per the schema),
-CREATE_TASK_FAILED and SENSITIVE_WORD_ERROR (never leave PENDING before failing), and
-CALLBACK_EXCEPTION (the tracks exist; our callback failed). `data.response` is null while
-there are no tracks (our choice: the docs do not say). `param` is a JSON string, as
-documented. `type` follows the schema enum (chirp-v3-5, chirp-v4), except that
-serial % 11 == 4 says "GENERATE" as the doc's own example does; createTime is UTC without a
-zone, as in the example; a track of serial % 17 == 3 has no `tags`.
+→ SUCCESS (both). Failures: GENERATE_AUDIO_FAILED (errorCode 408/400/413 per the schema, and
+500, seen at the real API), CREATE_TASK_FAILED and SENSITIVE_WORD_ERROR (never leave PENDING
+before failing), and CALLBACK_EXCEPTION (the tracks exist, finished: only the call to the
+caller's webhook failed). `data.response` is null while there are no tracks (our choice: the
+docs do not say). `param` is a JSON string, as documented.
+
+The real API's shapes (public captures, DESIGN.md "Real provider answers"): for NOT_READY
+seconds after a task is created record-info answers `{"code":200,"data":null}` (every third
+task: `{"code":422,"msg":"recordInfo is null"}`); `createTime` of the task and of each track
+in epoch milliseconds (a track's a few seconds after the task's); `param.model` is what the
+user chose (V5, V4_5…) while `modelName` and `type` are engine codenames (chirp-crow…);
+every track has Suno's own copies (`sourceAudioUrl`, `sourceStreamAudioUrl`,
+`sourceImageUrl`), and in a task of serial % 7 == 5 the reseller's `audioUrl` and `imageUrl`
+are empty; an extend task (`operationType` "extend") names the first track of the task made
+before it as `parentMusicId`. Older oddities: `type` "GENERATE" (serial % 11 == 4, the doc's
+own example), a track without `tags` (serial % 17 == 3).
 """
 
 import hashlib
@@ -26,17 +35,20 @@ import json
 
 from . import content, media
 from .protocol import Reply, Request, Route, bearer, json_reply
-from .timefmt import space_naive
-from .world import Account, Job, external_id
+from .world import Account, Job, external_id, job_token
 
-MODELS = (("V3_5", "chirp-v3-5"), ("V4", "chirp-v4"), ("V4", "chirp-v4"))
+MODELS = (("V5", "chirp-crow"), ("V5", "chirp-crow"), ("V4_5", "chirp-bluejay"), ("V4", "chirp-v4"))
+# Seconds after creation during which record-info does not know the task yet.
+NOT_READY = 4.0
 FAILURES = (  # (status, errorCode, errorMessage), weighted by repetition
     ("GENERATE_AUDIO_FAILED", 408, "Rate Limited - Timeout."),
     ("GENERATE_AUDIO_FAILED", 408, "Rate Limited - Timeout."),
     ("GENERATE_AUDIO_FAILED", 400, "Lyrics contained copyrighted material."),
+    ("GENERATE_AUDIO_FAILED", 500, "Internal error, please try again later."),
     ("SENSITIVE_WORD_ERROR", None, "The description contains sensitive words. Please modify and try again."),
     ("CREATE_TASK_FAILED", None, "Failed to create task: the upstream service is busy, credits were returned."),
     ("CALLBACK_EXCEPTION", None, "Callback to https://hooks.example.com/suno failed: HTTP 502"),
+    ("CALLBACK_EXCEPTION", None, "Callback to https://hooks.example.com/suno failed: connect timed out"),
 )
 UPLOAD_COVER_FAILURE = ("GENERATE_AUDIO_FAILED", 413, "Uploaded audio matches existing work of art.")
 NO_TRACKS_BEFORE_FAILING = ("CREATE_TASK_FAILED", "SENSITIVE_WORD_ERROR")
@@ -85,8 +97,8 @@ def status(job: Job, now: float, failure: tuple) -> str:
     return "TEXT_SUCCESS" if progress < 0.65 or audio_fails else "FIRST_SUCCESS"
 
 
-def _track_id(job: Job, index: int) -> str:
-    h = hashlib.blake2b(job.token + bytes([index]), digest_size=16).hexdigest()
+def _track_id(job: Job, index: int, token: bytes | None = None) -> str:
+    h = hashlib.blake2b((token or job.token) + bytes([index]), digest_size=16).hexdigest()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
 
@@ -124,18 +136,25 @@ def render(job: Job, now: float, base_url: str) -> dict:
     else:
         finished = 2 if state in ("SUCCESS", "CALLBACK_EXCEPTION") else 1 if state == "FIRST_SUCCESS" else 0
         tracks = []
+        reseller_copy = job.serial % 7 != 5
         for i in range(2):
             track_id = _track_id(job, i)
+            audio = media.audio_url(base_url, track_id, "mp3") if i < finished else ""
+            stream = f"{base_url}/_sim/media/stream/{track_id}"
+            cover = media.image_url(base_url, track_id)
             track = {
                 "id": track_id,
-                "audioUrl": media.audio_url(base_url, track_id, "mp3") if i < finished else "",
-                "streamAudioUrl": f"{base_url}/_sim/media/stream/{track_id}",
-                "imageUrl": media.image_url(base_url, track_id),
+                "audioUrl": audio if reseller_copy else "",
+                "sourceAudioUrl": audio.replace("/audio/", "/audio/suno-") if audio else "",
+                "streamAudioUrl": stream if reseller_copy else "",
+                "sourceStreamAudioUrl": stream,
+                "imageUrl": cover if reseller_copy else "",
+                "sourceImageUrl": cover,
                 "prompt": lyrics,
                 "modelName": model_name,
                 "title": title,
                 "tags": tags,
-                "createTime": space_naive(job.created + text_seconds),
+                "createTime": round((job.created + text_seconds) * 1000),
                 "duration": durations[i] if i < finished else None,
             }
             if job.serial % 17 == 3:
@@ -144,14 +163,17 @@ def render(job: Job, now: float, base_url: str) -> dict:
         response = {"taskId": task_id, "sunoData": tracks}
 
     failed = job.done(now) and job.failed
+    extends = operation == "extend" and job.serial > 0
+    parent = _track_id(job, 0, job_token(job.account, job.stream, job.serial - 1)) if extends else ""
     return {
         "taskId": task_id,
-        "parentMusicId": _track_id(job, 9) if operation == "extend" else "",
+        "parentMusicId": parent,
         "param": json.dumps(param, ensure_ascii=False, separators=(",", ":")),
         "response": response,
         "status": state,
         "type": "GENERATE" if job.serial % 11 == 4 else model_name,
-        "operationType": operation,
+        "operationType": operation if extends or operation != "extend" else "generate",
+        "createTime": round(job.created * 1000),
         "errorCode": failure[1] if failed else None,
         "errorMessage": failure[2] if failed else None,
     }
@@ -171,7 +193,11 @@ def record_info(request: Request) -> Reply:
     job = world.find(account, task_id)
     if job is None:
         return answer(404, f"Task not found: {task_id}")
-    return answer(200, "success", render(job, world.now(), request.base_url))
+    now = world.now()
+    if now - job.created < NOT_READY:
+        # Just created: the real API does not know the task for a while.
+        return answer(422, "recordInfo is null") if job.serial % 3 == 0 else answer(200, "success")
+    return answer(200, "success", render(job, now, request.base_url))
 
 
 def credit(request: Request) -> Reply:

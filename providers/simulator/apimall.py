@@ -12,10 +12,11 @@ completed_at. BEYOND THE DOCS (our guess at what the real API adds): `title` and
 on audio items, `prompt` on image items, `error_message` on failed items.
 
 Statuses: pending → processing → completed | failed. Failed items refund their credits
-(credits_refunded == credits_used). Oddities, deterministic by job serial: an unknown
-status "canceled" (serial % 97 == 42), created_at without a zone (serial % 29 == 7), a
-missing image_url (audio) or credits_refunded (images) (serial % 31 == 3), a completed item
-without completed_at (serial % 37 == 5). URLs are null until the item is completed.
+(credits_refunded == credits_used). Oddities, deterministic by job serial: a final status
+"canceled" (serial % 97 == 42, credits refunded; DESIGN.md maps it to `canceled`),
+created_at without a zone (serial % 29 == 7), a missing image_url (audio) or
+credits_refunded (images) (serial % 31 == 3), a completed item without completed_at
+(serial % 37 == 5). URLs are null until the item is completed.
 """
 
 import os
@@ -51,7 +52,7 @@ IMAGE_ERRORS = (
     "Upstream generation failed: model timed out",
     "Failed to store the generated image",
 )
-UNKNOWN_STATUS = "canceled"
+CANCELED = "canceled"
 
 
 def key_of(request: Request) -> str | None:
@@ -90,7 +91,7 @@ def status(job: Job, now: float) -> str:
     if not job.done(now):
         return "pending" if job.progress(now) < 0.25 else "processing"
     if job.serial % 97 == 42 and not job.unfinished_at_start:
-        return UNKNOWN_STATUS
+        return CANCELED
     return "failed" if job.failed else "completed"
 
 
@@ -121,7 +122,7 @@ def render(job: Job, now: float, base_url: str) -> dict:
         item["audio_url"] = media.audio_url(base_url, task_id) if ok else None
     item["image_url"] = media.image_url(base_url, task_id) if ok else None
     item["credits_used"] = credits
-    item["credits_refunded"] = credits if state in ("failed", UNKNOWN_STATUS) else 0
+    item["credits_refunded"] = credits if state in ("failed", CANCELED) else 0
     item["completed_at"] = iso_ms_z(job.finish_at) if state in ("completed", "failed") else None
     if audio:
         item["title"] = title

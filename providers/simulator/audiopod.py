@@ -17,11 +17,25 @@ audio_duration, display_name, created_at, completed_at (set on FAILED too: when 
 error_message, lrc_content. BEYOND THE DOCS (realistic guesses): `prompt`, `lyrics` (the
 search covers them), `thumbnail_url` (PATCH sets it), `credits_used`.
 
+The real API's shapes (public captures, DESIGN.md "Real provider answers"): a failed job
+says ERROR instead of FAILED (serial % 3 == 0 of failed ones), a job of serial % 53 == 7 is
+CANCELLED when it ends, and a job of serial % 5 == 1 spells its status in lower case
+(`completed`), as AudioPod's docs and webhooks do; `output_url` is the FLAC rendition while
+`output_urls` holds flac, mp3 and wav; completed jobs carry `quality_score`; the wallet's
+`balance_usd` is a string ("$25.00") beside `balance_cents`; a retry without balance is
+402 `{"error":"insufficient_api_balance","message":…}` (keys whose name contains "broke").
+Score-first (v3): keys whose name contains "score" list `GET /api/v1/music/v3/jobs` (every
+fifth music job, as a score-first job: `job_id` = 900000 + serial, `workflow`, `style`,
+`lyrics`, `audio_url` null for plan/revise, `score`, `source_job_id`, `note`) and read
+`GET /api/v1/music/v3/jobs/{job_id}`; for other keys the route answers 404, as for an
+account without Score-first.
+
 Undocumented shapes we chose: the retry answer ("MusicGenerationResponse") is `{"id",
 "status":"PENDING", "message", "job": <full job>}`; the wallet is `{"balance_usd",
 "balance_cents", "currency":"USD", "reserved_usd", "updated_at"}`. A retried job runs again
 and succeeds. Oddities: display_name null (serial % 19 == 4: unnamed, show the prompt),
-created_at without a zone (serial % 23 == 9), no flac rendition (serial % 13 == 2).
+created_at without a zone (serial % 23 == 9), no flac rendition (serial % 13 == 2: then
+`output_url` is the mp3).
 """
 
 from typing import Any
@@ -80,8 +94,18 @@ def _authenticate(request: Request) -> Account | Reply:
 
 def status(job: Job, now: float) -> str:
     if job.done(now):
-        return "FAILED" if job.failed else "COMPLETED"
-    return "PENDING" if job.progress(now) < 0.15 else "PROCESSING"
+        if job.failed:
+            state = "ERROR" if job.serial % 3 == 0 else "FAILED"
+        else:
+            state = "CANCELLED" if job.serial % 53 == 7 else "COMPLETED"
+    else:
+        state = "PENDING" if job.progress(now) < 0.15 else "PROCESSING"
+    return state.lower() if job.serial % 5 == 1 else state
+
+
+def outcome(job: Job, now: float) -> str:
+    """The status in capitals, whichever way this job spells it."""
+    return status(job, now).upper()
 
 
 def render(job: Job, now: float, base_url: str) -> dict:
@@ -98,14 +122,14 @@ def render(job: Job, now: float, base_url: str) -> dict:
 
     job_id = external_id(job)
     state = status(job, now)
-    ok = state == "COMPLETED"
+    ok = state.upper() == "COMPLETED"
     name = f"ap-{job_id}"
     if ok:
-        urls = {ext: media.audio_url(base_url, name, ext) for ext in ("mp3", "wav", "flac")}
+        urls = {ext: media.audio_url(base_url, name, ext) for ext in ("flac", "mp3", "wav")}
         if job.serial % 13 == 2:
             del urls["flac"]
-    progress = {"PENDING": 0, "COMPLETED": 100, "FAILED": failed_at}.get(
-        state, min(max(int(job.progress(now) * 100), 1), 99)
+    progress = {"PENDING": 0, "COMPLETED": 100, "FAILED": failed_at, "ERROR": failed_at, "CANCELLED": failed_at}.get(
+        state.upper(), min(max(int(job.progress(now) * 100), 1), 99)
     )
     return {
         "id": job_id,
@@ -115,13 +139,14 @@ def render(job: Job, now: float, base_url: str) -> dict:
         "display_name": job.override("display_name", None if job.serial % 19 == 4 else title),
         "prompt": prompt,
         "lyrics": lyrics,
-        "output_url": urls["mp3"] if ok else None,
+        "output_url": urls.get("flac", urls["mp3"]) if ok else None,
         "output_urls": urls if ok else None,
         "audio_duration": duration if ok else None,
         "thumbnail_url": job.override("thumbnail_url", media.image_url(base_url, name)),
         "credits_used": round(duration * 0.5),
-        "error_message": failure if state == "FAILED" else None,
+        "error_message": failure if state.upper() in ("FAILED", "ERROR") else None,
         "lrc_content": content.lrc(lyrics, duration) if ok and lyrics else None,
+        "quality_score": round(rng.uniform(0.55, 0.98), 3) if ok else None,
         "created_at": iso_us(job.created, z=job.serial % 23 != 9),
         "completed_at": iso_us(job.finish_at) if job.done(now) else None,
     }
@@ -187,7 +212,7 @@ def list_jobs(request: Request) -> Reply:
         # Filters and other sort orders look at every job: O(account size).
         matching = []
         for job in world.scan(account, "music"):
-            if wanted_status and status(job, now) != wanted_status:
+            if wanted_status and outcome(job, now) != wanted_status:
                 continue
             item = render(job, now, base)
             if task and item["task"] != task:
@@ -266,9 +291,12 @@ def retry_job(request: Request) -> Reply:
     if isinstance(job, Reply):
         return job
     world = request.world
-    current = status(job, world.now())
-    if current != "FAILED":
+    current = outcome(job, world.now())
+    if current not in ("FAILED", "ERROR"):
         return detail(400, f"Only failed jobs can be retried (this job is {current})")
+    if "broke" in account.info.name:
+        message = "Your API balance is too low for this request. Top up your API wallet."
+        return json_reply({"error": "insufficient_api_balance", "message": message}, 402)
     job = world.retry(job)
     item = render(job, world.now(), request.base_url)
     return json_reply({"id": item["id"], "status": item["status"], "message": "Job queued for retry", "job": item})
@@ -281,13 +309,89 @@ def wallet(request: Request) -> Reply:
     cents = account.seed_int("wallet", 20_000) + 100
     return json_reply(
         {
-            "balance_usd": cents / 100,
+            "balance_usd": f"${cents / 100:,.2f}",
             "balance_cents": cents,
             "currency": "USD",
             "reserved_usd": account.seed_int("reserved", 100) / 100,
             "updated_at": iso_us(request.world.now()),
         }
     )
+
+
+SCORE_EVERY = 5
+SCORE_IDS = 900_000
+WORKFLOWS = ("plan", "revise", "edit")
+
+
+def _score_enabled(account: Account) -> bool:
+    return "score" in account.info.name
+
+
+def render_score(job: Job, now: float, base_url: str) -> dict:
+    """A music job seen as a score-first job (score-first.mdx's job response)."""
+    item = render(job, now, base_url)
+    workflow = WORKFLOWS[job.serial // SCORE_EVERY % 3]
+    job_id = SCORE_IDS + job.serial
+    state = outcome(job, now)
+    state = "FAILED" if state == "ERROR" else state
+    source = SCORE_IDS + job.serial - SCORE_EVERY if workflow != "plan" and job.serial >= SCORE_EVERY else None
+    return {
+        "job_id": job_id,
+        "workflow": workflow,
+        "status": state,
+        "style": item["prompt"],
+        "lyrics": item["lyrics"],
+        "lyrics_source": "audiopod" if item["lyrics"] else None,
+        "audio_url": item["output_urls"]["mp3"] if workflow == "edit" and state == "COMPLETED" else None,
+        "score": {
+            "abc": "X:1\nT:Score\nM:4/4\nK:C\nCDEF GABc|",
+            "midi_url": f"{base_url}/_sim/media/audio/score-{job_id}.mid",
+            "editable": True,
+            "duration_seconds": item["audio_duration"] or 118.0,
+        }
+        if state == "COMPLETED"
+        else None,
+        "source_job_id": source,
+        "note": "Changed the melody in chorus 1 (bar 10); everything else is unchanged."
+        if workflow == "revise"
+        else None,
+        "display_name": item["display_name"],
+        "created_at": item["created_at"],
+    }
+
+
+def _score_jobs(request: Request, account: Account) -> list[Job]:
+    return [job for job in request.world.scan(account, "music") if job.serial % SCORE_EVERY == 0]
+
+
+def list_score_jobs(request: Request) -> Reply:
+    account = _authenticate(request)
+    if isinstance(account, Reply):
+        return account
+    if not _score_enabled(account):
+        return detail(404, "Not Found")
+    try:
+        skip, limit = int(request.arg("skip") or 0), int(request.arg("limit") or 50)
+    except ValueError:
+        msg = "Input should be a valid integer, unable to parse string as an integer"
+        return invalid("int_parsing", ["query", "limit"], msg, request.arg("limit"))
+    now = request.world.now()
+    jobs = _score_jobs(request, account)[max(skip, 0) : max(skip, 0) + min(max(limit, 1), 100)]
+    return json_reply([render_score(job, now, request.base_url) for job in jobs])
+
+
+def score_job(request: Request) -> Reply:
+    account = _authenticate(request)
+    if isinstance(account, Reply):
+        return account
+    raw = request.params["id"]
+    if not _score_enabled(account) or not raw.isdigit() or int(raw) < SCORE_IDS:
+        return detail(404, "Not Found")
+    serial = int(raw) - SCORE_IDS
+    job = next((job for job in _score_jobs(request, account) if job.serial == serial), None)
+    if job is None:
+        return detail(404, {"code": "JOB_NOT_FOUND", "message": "Job not found"})
+    return json_reply(render_score(job, request.world.now(), request.base_url))
 
 
 ROUTES = [
@@ -297,4 +401,6 @@ ROUTES = [
     Route("audiopod", "PATCH", "/api/v1/music/jobs/{id}", update_job),
     Route("audiopod", "POST", "/api/v1/music/jobs/{id}/retry", retry_job),
     Route("audiopod", "GET", "/api/v1/api-wallet/balance", wallet),
+    Route("audiopod", "GET", "/api/v1/music/v3/jobs", list_score_jobs),
+    Route("audiopod", "GET", "/api/v1/music/v3/jobs/{id}", score_job),
 ]

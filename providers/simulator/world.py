@@ -163,6 +163,11 @@ def _token(account: Account, stream: str, serial: int) -> bytes:
     return hashlib.blake2b(account.seed + stream.encode() + serial.to_bytes(5), digest_size=16).digest()
 
 
+def job_token(account: Account, stream: str, serial: int) -> bytes:
+    """Another job's hash bytes, without making the job (Apikley's parentMusicId)."""
+    return _token(account, stream, serial)
+
+
 def _unit(token: bytes, i: int) -> float:
     """The i-th (0-3) independent uniform [0, 1) number in a job's token."""
     return int.from_bytes(token[4 * i : 4 * i + 4]) / 2**32
