@@ -237,7 +237,7 @@ def test_a_job_page_and_renaming_at_audiopod(signed_in, pod, simulator):
     assert page.title() == f"{job.title} · History · Genboard"
     assert page.locator(".outputs audio").count() == 1 and page.locator(".downloads a").count() >= 2
     page.click("summary:has-text('Raw provider record')")
-    assert '"status": "COMPLETED"' in page.locator(".raw pre").inner_text()
+    assert '"status": "completed"' in page.locator(".raw pre").inner_text().lower()
 
     page.click("summary:has-text('Rename')")
     page.fill("#id_name", "Midnight take")
