@@ -38,7 +38,8 @@ class ActionRefused(Exception):
 
 
 def offers(job: Job, action: str) -> bool:
-    return action in PROVIDER_ACTIONS.get(job.provider, ())
+    # AudioPod's score-first jobs (ids "v3-…") have no rename, delete or retry in its API.
+    return action in PROVIDER_ACTIONS.get(job.provider, ()) and job.external_id.isdigit()
 
 
 def _client(job: Job):

@@ -106,7 +106,10 @@ class JobAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("What it made, and the provider's record", {"fields": ["outputs_pretty", "inputs_pretty", "raw_pretty"]}),
+        (
+            "What it made, and the provider's record",
+            {"fields": ["outputs_pretty", "inputs_pretty", "details_pretty", "parent_ref", "raw_pretty"]},
+        ),
         ("Polling", {"fields": ["imported", "seen", "next_poll", "poll_attempts", "polling_since", "stale"]}),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
@@ -142,6 +145,10 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description="Inputs")
     def inputs_pretty(self, obj):
         return pretty_json(obj.inputs)
+
+    @admin.display(description="Details")
+    def details_pretty(self, obj):
+        return pretty_json(obj.details)
 
     @admin.display(description="Raw record")
     def raw_pretty(self, obj):

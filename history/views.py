@@ -22,6 +22,7 @@ from . import actions, dashboard, export
 from .filters import JobFilter
 from .forms import ImportForm, RenameForm
 from .importer import import_task_ids
+from .lineage import lineage
 from .models import Job, SyncRun
 from .tasks import REQUEUE_AFTER, enqueue_sync
 
@@ -264,6 +265,7 @@ def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> 
         "teams": list(teams),
         "mine": job.credential.owner_id == user.pk,
         "due": job.next_poll is not None and job.next_poll <= timezone.now(),
+        "lineage": lineage(job, user),
     }
 
 

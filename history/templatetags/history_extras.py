@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 
 from django import template
 
-from providers.records import json_object
+from django.template.defaultfilters import filesizeformat
+
+from providers.records import DETAILS, json_object
 
 register = template.Library()
 
@@ -94,9 +96,11 @@ def parameters(job) -> list[tuple[str, str]]:
 
 @register.filter
 def lyrics(job) -> list[tuple[str, str]]:
-    """AudioPod's timed lyrics (`lrc_content`) as (time, line) pairs; untimed lines keep ""."""
+    """AudioPod's timed lyrics (`lrc_content`) as (time, line) pairs; untimed lines keep "".
+    (Jobs stored before `details` existed have them in the raw record only.)"""
+    details = job.details if isinstance(job.details, dict) else {}
     raw = job.raw if isinstance(job.raw, dict) else {}
-    text = raw.get("lrc_content")
+    text = details.get("lyrics") or raw.get("lrc_content")
     if not isinstance(text, str):
         return []
     lines = []
@@ -122,3 +126,35 @@ def downloads(output: dict) -> list[tuple[str, str]]:
         extension = PurePosixPath(urlsplit(url).path).suffix.lstrip(".")
         links[url] = extension.upper() if extension.isalnum() and len(extension) <= 5 else "File"
     return [(label, url) for url, label in links.items()]
+
+
+@register.filter
+def facts(job) -> list[tuple[str, str, str]]:
+    """What else the provider's record says, as (label, value, link) for the job page's
+    details list, in DETAILS order; a link when the value is a file to fetch."""
+    details = job.details if isinstance(job.details, dict) else {}
+    found = []
+    for name, label in DETAILS.items():
+        value = details.get(name)
+        # The engine is shown beside the model.
+        if not label or name == "engine" or value in (None, ""):
+            continue
+        if name == "progress":
+            if job.finished:
+                continue
+            value = f"{value}%"
+        elif name == "input_size":
+            value = filesizeformat(value)
+        elif name == "quality_score":
+            value = f"{value:g}" if isinstance(value, float) else str(value)
+        elif name == "score_midi":
+            found.append((label, "MIDI file", value if str(value).startswith(("https://", "http://")) else ""))
+            continue
+        found.append((label, str(value), ""))
+    return found
+
+
+@register.filter
+def tag_list(value) -> list[str]:
+    """Suno's style tags ("dark synthwave, female vocals") one by one."""
+    return [tag.strip() for tag in str(value or "").split(",") if tag.strip()][:24]

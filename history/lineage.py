@@ -1,0 +1,60 @@
+"""A job's lineage: the job it continues and the jobs that continue it.
+
+Suno's extend (and cover) tasks name the track they start from, `parentMusicId`, which is a
+track's id (audioId), not a task id. Genboard keeps each track's id in its output (`ref`)
+and in the searchable text of its job, so the parent is found through the history search's
+trigram index, and the children through the partial index on `parent_ref`. Only jobs the
+viewer may see are looked at.
+"""
+
+from dataclasses import dataclass, field
+
+from . import search
+from .models import Job
+
+# A job is seldom extended more than a few times; the page lists this many at most.
+MAX_CHILDREN = 20
+
+
+@dataclass
+class Link:
+    job: Job
+    # The track of `job` the link goes through, and its number on that job's page (1-based).
+    track_title: str = ""
+    track_number: int = 0
+
+
+@dataclass
+class Lineage:
+    parent_ref: str = ""
+    parent: Link | None = None
+    children: list[Link] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.parent_ref or self.children)
+
+
+def _track(job: Job, ref: str) -> tuple[str, int]:
+    tracks = [o for o in job.outputs if isinstance(o, dict) and o.get("kind") == "audio"]
+    for number, track in enumerate(tracks, 1):
+        if track.get("ref") == ref:
+            return track.get("title") or job.title, number
+    return "", 0
+
+
+def lineage(job: Job, user) -> Lineage:
+    visible = Job.objects.visible_to(user).filter(provider=job.provider).exclude(pk=job.pk)
+    result = Lineage(parent_ref=job.parent_ref)
+    if job.parent_ref:
+        candidates, _ = search.search(visible, job.parent_ref)
+        for candidate in candidates.order_by("created")[:10]:
+            title, number = _track(candidate, job.parent_ref)
+            if number:
+                result.parent = Link(candidate, title, number)
+                break
+    refs = [o["ref"] for o in job.outputs if isinstance(o, dict) and o.get("kind") == "audio" and o.get("ref")]
+    if refs:
+        for child in visible.filter(parent_ref__in=refs).order_by("created", "id")[:MAX_CHILDREN]:
+            title, number = _track(job, child.parent_ref)
+            result.children.append(Link(child, title, number))
+    return result
