@@ -75,7 +75,7 @@ def seed(simulator) -> str:
         return credential
 
     keys = [
-        key(maya, "audiopod", "AudioPod studio", "sim-audiopod-maya-n400"),
+        key(maya, "audiopod", "AudioPod studio", "sim-audiopod-maya-score-n400"),
         key(maya, "apimall", "API Mall", "sim-apimall-maya-n500"),
         key(maya, "munsit", "Podcast cleanup", "sim-munsit-maya-n200"),
         key(theo, "munsit", "Theo’s Munsit", "sim-munsit-theo-n150"),

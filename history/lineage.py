@@ -3,8 +3,9 @@
 Suno's extend (and cover) tasks name the track they start from, `parentMusicId`, which is a
 track's id (audioId), not a task id. Genboard keeps each track's id in its output (`ref`)
 and in the searchable text of its job, so the parent is found through the history search's
-trigram index, and the children through the partial index on `parent_ref`. Only jobs the
-viewer may see are looked at.
+trigram index, and the children through the partial index on `parent_ref`. AudioPod's
+score-first jobs name the job they revise or record (`source_job_id`): that parent_ref is an
+external id. Only jobs the viewer may see are looked at.
 """
 
 from dataclasses import dataclass, field
@@ -45,7 +46,9 @@ def _track(job: Job, ref: str) -> tuple[str, int]:
 def lineage(job: Job, user) -> Lineage:
     visible = Job.objects.visible_to(user).filter(provider=job.provider).exclude(pk=job.pk)
     result = Lineage(parent_ref=job.parent_ref)
-    if job.parent_ref:
+    if job.parent_ref and (source := visible.filter(external_id=job.parent_ref).order_by("created").first()):
+        result.parent = Link(source)
+    elif job.parent_ref:
         candidates, _ = search.search(visible, job.parent_ref)
         for candidate in candidates.order_by("created")[:10]:
             title, number = _track(candidate, job.parent_ref)
@@ -53,6 +56,7 @@ def lineage(job: Job, user) -> Lineage:
                 result.parent = Link(candidate, title, number)
                 break
     refs = [o["ref"] for o in job.outputs if isinstance(o, dict) and o.get("kind") == "audio" and o.get("ref")]
+    refs.append(job.external_id)
     if refs:
         for child in visible.filter(parent_ref__in=refs).order_by("created", "id")[:MAX_CHILDREN]:
             title, number = _track(job, child.parent_ref)

@@ -63,7 +63,8 @@ class Job(models.Model):
     # What else the provider's record says that a person looks for, by name
     # (providers.records.DETAILS: engine, operation, source, progress, timed lyrics…).
     details = models.JSONField(default=dict, blank=True)
-    # The provider's id of the output this job continues (Suno's parentMusicId, a track id).
+    # What this job continues: Suno's parentMusicId (a track id), or the external id of the
+    # job it was made from (AudioPod score-first's source_job_id).
     parent_ref = models.CharField(max_length=200, blank=True)
     # Searched besides title, prompt and external id: the outputs' style tags, lyrics and ids.
     search_text = models.TextField(blank=True)

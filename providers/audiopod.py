@@ -204,7 +204,6 @@ def parse_score_job(job: dict) -> r.JobRecord:
             name: value
             for name, value in (
                 ("workflow", workflow),
-                ("source_job", r.text(job.get("source_job_id"), 60)),
                 ("note", r.text(job.get("note"), 1000)),
                 ("score_midi", midi),  # plan and revise jobs are scores: no audio, a MIDI file
             )
@@ -226,13 +225,16 @@ def parse_score_job(job: dict) -> r.JobRecord:
         error=r.text(job.get("error_message") or job.get("error"), 2000) if status == r.FAILED else "",
         outputs=outputs,
         details=details,
+        # The score this one revises or records (lineage on the job page).
+        parent_ref=SCORE_PREFIX + source if (source := r.text(job.get("source_job_id"), 60)) else "",
         raw=job,
     )
 
 
 def _details(job: dict, status: str) -> dict[str, Any]:
     details: dict[str, Any] = {}
-    if (task := r.text(job.get("task"), 60)) and task != r.text(job.get("model"), 100):
+    # Without a `model`, the task is shown as the model already.
+    if (task := r.text(job.get("task"), 60)) and (model := r.text(job.get("model"), 100)) and task != model:
         details["task"] = task
     progress = r.number(job.get("progress"))
     if progress is not None and status not in r.FINAL:

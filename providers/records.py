@@ -85,7 +85,8 @@ class JobRecord:
     inputs: list[Output] = field(default_factory=list)
     # What else the record says that a person looks for, by name (see DETAILS).
     details: dict[str, Any] = field(default_factory=dict)
-    # The provider's id of the output this job continues (Suno's parentMusicId: a track id).
+    # The provider's id of what this job continues: Suno's parentMusicId (a track id), or the
+    # external id of the job it was made from (AudioPod score-first's source_job_id).
     parent_ref: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -109,7 +110,6 @@ DETAILS = {
     "source": "Upstream",  # API Mall's upstream provider (suno, gempix2…)
     "task": "Task",  # AudioPod's task (text2music…)
     "workflow": "Workflow",  # AudioPod score-first: plan, revise, edit
-    "source_job": "Made from job",  # AudioPod score-first source_job_id
     "note": "Note",  # AudioPod score-first: what a revision changed
     "score_midi": "Score (MIDI)",  # AudioPod score-first: the score as a MIDI file
     "progress": "Progress",  # percent, while running

@@ -204,7 +204,7 @@ def test_audiopod_score_first_jobs_are_music_jobs():
     responses.get(f"{BASE}/api/v1/music/v3/jobs", json=capture("audiopod_v3_jobs"))
     revise, edit = AudioPod("k").history_page("score", 0).records
     assert (revise.external_id, revise.kind, revise.status) == ("v3-4302", "music", "succeeded")
-    assert revise.details["workflow"] == "revise" and revise.details["source_job"] == "4301"
+    assert revise.details["workflow"] == "revise" and revise.parent_ref == "v3-4301"
     assert revise.details["score_midi"].endswith("4302.mid") and revise.outputs == []
     assert revise.title.startswith("warm acoustic folk") and "lamp turns" in revise.prompt
     assert (edit.external_id, edit.status) == ("v3-4303", "canceled")
@@ -277,7 +277,7 @@ def test_an_unknown_parent_is_named_not_linked(alice, alice_client):
     credential = make_credential(alice, provider="apikley", secret="kie-key-0001")
     (child,) = stored(credential, [task("kie_record_info_source_urls_only")])
     page = unescape(alice_client.get(child.get_absolute_url()).content.decode())
-    assert "which is not in the history you can see" in page
+    assert "which is not in the history you can see" in page and "0a1b2c3d-1111-4aaa-8bbb-000000000001" in page
 
 
 @pytest.mark.django_db
@@ -364,3 +364,18 @@ def test_stored_jobs_are_mapped_again_from_their_raw_status(alice):
     assert got[error.pk] == ("failed", None) and got[cancelled.pk] == ("canceled", None)
     assert got[lower.pk] == ("succeeded", None) and got[odd.pk][0] == "unknown" and got[odd.pk][1]
     assert got[with_tracks.pk][0] == "succeeded" and got[without.pk][0] == "failed"
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_score_first_jobs_link_to_the_score_they_come_from(alice, alice_client):
+    credential = make_credential(alice, provider="audiopod", secret="ap_key_0001")
+    responses.get(f"{BASE}/api/v1/music/v3/jobs", json=capture("audiopod_v3_jobs"))
+    revise, edit = stored(credential, AudioPod("k").history_page("score", 0).records)
+    page = unescape(alice_client.get(edit.get_absolute_url()).content.decode())
+    assert "Recorded from" in page and revise.get_absolute_url() in page
+    page = unescape(alice_client.get(revise.get_absolute_url()).content.decode())
+    assert "A score, not a recording" in page and "4302.mid" in page
+    assert "<code>v3-4301</code>, which is not in the history you can see" in page
+    assert edit.get_absolute_url() in page and "(edit)" in page
+    assert "Rename" not in page and "Delete…" not in page  # AudioPod's API has neither for these

@@ -23,7 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         demo = self.user("demo")
         for slug, provider in PROVIDERS.items():
-            self.key(demo, slug, f"Demo {provider.name}", f"sim-{slug}-demo")
+            # The demo's AudioPod account has Score-first (v3) jobs too (simulator/audiopod.py).
+            name = "demo-score" if slug == "audiopod" else "demo"
+            self.key(demo, slug, f"Demo {provider.name}", f"sim-{slug}-{name}")
         theo = self.user("theo")
         shared = self.key(theo, "apimall", "Theo's API Mall", "sim-apimall-theo-n400")
         team = Team.objects.filter(members__user=demo, name=TEAM).first() or actions.create_team(demo, TEAM)
