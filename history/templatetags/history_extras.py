@@ -8,7 +8,6 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from django import template
-
 from django.template.defaultfilters import filesizeformat
 
 from providers.records import DETAILS, json_object
