@@ -84,9 +84,8 @@ class Command(BaseCommand):
         out.write("\nExample keys (any sim-<provider>-<name> works; -n<count> sizes the account, default 150 jobs):")
         out.write("  API Mall  sim-apimall-demo     sim-apimall-denied-demo gets 403 (access not approved)")
         out.write("  Apikley   sim-apikley-demo     task ids: GET /_sim/apikley/task-ids; sim-apikley-broke: 402")
-        out.write(
-            "  AudioPod  sim-audiopod-demo    a name with 'score' has Score-first (v3) jobs; -bench-n100000: 100,000"
-        )
+        out.write("  AudioPod  sim-audiopod-demo    sim-audiopod-bench-n100000 has 100,000 jobs")
+        out.write("            sim-audiopod-demo-score also has Score-first (v3) jobs")
         out.write("  Munsit    sim-munsit-demo")
         out.write("\nControls: GET/POST/DELETE /_sim/faults, POST /_sim/jobs, GET /_sim/log.  Ctrl-C stops.")
 
