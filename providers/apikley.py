@@ -100,7 +100,10 @@ def parse_track(track: dict, position: int, fallback_title: str = "") -> list[r.
         return next((link for name in names if (link := r.url(track.get(name)))), "")
 
     title = r.first_line(track.get("title"), fallback_title, f"Track {position + 1}")
-    audio = pick("audioUrl", "audio_url", "sourceAudioUrl", "source_audio_url")
+    reseller, suno = pick("audioUrl", "audio_url"), pick("sourceAudioUrl", "source_audio_url")
+    audio = reseller or suno
+    # Both copies to download: the reseller's file is deleted after about 14 days.
+    downloads = {"mp3": reseller, "suno": suno} if reseller and suno and reseller != suno else {}
     stream = pick("streamAudioUrl", "stream_audio_url", "sourceStreamAudioUrl", "source_stream_audio_url")
     outputs = []
     if audio or stream:  # partial results (FIRST_SUCCESS) may only have a stream
@@ -112,6 +115,7 @@ def parse_track(track: dict, position: int, fallback_title: str = "") -> list[r.
                 title=title,
                 duration=r.number(track.get("duration")),
                 position=position,
+                downloads=downloads,
                 ref=r.text(track.get("id"), 200),
                 tags=r.text(track.get("tags"), 1000),
                 lyrics=r.text(track.get("prompt")),

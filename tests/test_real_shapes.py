@@ -78,6 +78,11 @@ def test_every_track_keeps_its_id_style_and_lyrics():
     assert {t.tags for t in tracks} == {"dark synthwave, female vocals"}
     assert tracks[0].lyrics.startswith("[Verse]") and tracks[0].as_json()["ref"] == tracks[0].ref
     assert "dark synthwave" in job.search_text and tracks[1].ref in job.search_text
+    # Suno's own copy to download beside the reseller's (which is deleted after about 14 days).
+    assert tracks[0].downloads == {
+        "mp3": "https://tempfile.aiquickdraw.com/r/0a1b2c3d.mp3",
+        "suno": "https://cdn1.suno.ai/0a1b2c3d.mp3",
+    }
 
 
 @responses.activate
