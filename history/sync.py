@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from providers import crypto
 from providers.base import Provider
-from providers.http import KeyRejected, ProviderError, RateLimited
+from providers.http import KeyRejected, OutOfCredits, ProviderError, RateLimited
 from providers.models import Credential
 from providers.records import CANCELED, FAILED, PENDING, RUNNING, SUCCEEDED, UNKNOWN, JobRecord, Page
 
@@ -462,9 +462,10 @@ class Syncer:
 
     def sync(self) -> None:
         try:
-            if self.credential.status == Credential.Status.UNCHECKED:
-                # Saved while the provider could not be asked: ask now (one cheap call). A
-                # refusal or failure stops the run like any other provider error.
+            if self.credential.status in (Credential.Status.UNCHECKED, Credential.Status.OUT_OF_CREDITS):
+                # Saved while the provider could not be asked, or out of credits at the last
+                # look: ask now (one cheap call). A refusal or failure stops the run like any
+                # other provider error.
                 self.save_progress(Tally(requests=1))
                 balance = self.provider.check_key()
                 Credential.objects.filter(pk=self.credential.pk).update(
@@ -560,6 +561,17 @@ def record_failure(credential: Credential, error: ProviderError) -> None:
     if isinstance(error, KeyRejected):
         Credential.objects.filter(pk=credential.pk).update(
             status=Credential.Status.REJECTED, last_error=error.message[:500], checked=now, sync_error=""
+        )
+        return
+    if isinstance(error, OutOfCredits):
+        # Asking every minute changes nothing until the owner tops up: hourly, or at once
+        # when they check or save the key (Credential.check_with_provider, set_secret).
+        Credential.objects.filter(pk=credential.pk).update(
+            status=Credential.Status.OUT_OF_CREDITS,
+            last_error=error.message[:500],
+            checked=now,
+            paused_until=now + Credential.OUT_OF_CREDITS_PAUSE,
+            sync_error="",
         )
         return
     if isinstance(error, RateLimited):

@@ -211,6 +211,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str]) -> dict:
         "more_filters_open": bool(set(params) & MORE_FILTERS),
         "own_keys": own_keys,
         "troubled_keys": [key for key in own_keys if not key.usable],
+        "broke_keys": [key for key in own_keys if key.status == Credential.Status.OUT_OF_CREDITS],
         "usable_keys": [key for key in own_keys if key.usable],
         "active_runs": list(active_runs),
         "has_any_job": bool(params) or Job.objects.visible_to(user).exists(),

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import records as r
 from .base import KEY_CHECK_DEADLINE, Provider, as_number, format_credits
-from .http import KeyRejected, ProviderError, RateLimited
+from .http import KeyRejected, OutOfCredits, ProviderError, RateLimited
 
 STATUSES = r.statuses(
     {
@@ -78,6 +78,8 @@ def raise_for_code(body: Any) -> None:
     text = f"Apikley answered code {code}: {msg}"
     if code == 401:
         raise KeyRejected(text, status=401, code="401")
+    if code == 402:
+        raise OutOfCredits(text, status=402, code="402")
     if code == 429:
         raise RateLimited(text, status=429, code="429", retry_after=1.0)
     raise ProviderError(text, status=code if isinstance(code, int) else None, code=str(code))

@@ -4,7 +4,7 @@ from typing import Any
 
 from . import records as r
 from .base import KEY_CHECK_DEADLINE, Provider, as_number, format_credits
-from .http import ProviderError
+from .http import OutOfCredits, ProviderError
 
 STATUSES = r.statuses(
     {
@@ -20,6 +20,9 @@ STATUSES = r.statuses(
         "cancelled": r.CANCELED,
     }
 )
+# How API Mall's error bodies ({"success": false, "error": {"code", "message"}}) say the
+# account has run dry; sent with HTTP 402 or with a 200.
+OUT_OF_CREDITS_CODES = frozenset({"insufficient_credits", "insufficient_balance", "insufficient_quota"})
 PATHS = {"audio": "/api/v1/audio/history", "images": "/api/v1/images/history"}
 
 
@@ -39,6 +42,11 @@ class ApiMall(Provider):
         data = self._data(self.call("GET", "/api/v1/account/balances", deadline=KEY_CHECK_DEADLINE).json())
         return describe_balances(data) or "Key accepted"
 
+    def classify(self, error: ProviderError) -> ProviderError:
+        if error.code.lower() in OUT_OF_CREDITS_CODES and not isinstance(error, OutOfCredits):
+            return OutOfCredits(error.message, status=error.status, code=error.code)
+        return error
+
     def history_page(self, stream: str, index: int) -> r.Page:
         body = self.call("GET", PATHS[stream], params={"page": index + 1, "limit": self.page_size}).json()
         items = self._data(body).get("items")
@@ -49,7 +57,8 @@ class ApiMall(Provider):
 
     def _data(self, body: Any) -> dict:
         if not isinstance(body, dict) or body.get("success") is not True:
-            raise ProviderError(f"API Mall answered without success: {_error_text(body)}")
+            error = ProviderError(f"API Mall answered without success: {_error_text(body)}", code=_error_code(body))
+            raise self.classify(error)
         return body["data"] if isinstance(body.get("data"), dict) else {}
 
 
@@ -106,6 +115,12 @@ def describe_balances(data: dict) -> str:
     if "api_credits" in found:
         parts.append(format_credits(found["api_credits"], "API credits"))
     return " · ".join(parts)
+
+
+def _error_code(body: Any) -> str:
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("code") or "")[:60]
+    return ""
 
 
 def _error_text(body: Any) -> str:

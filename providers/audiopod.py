@@ -5,7 +5,7 @@ from typing import Any
 
 from . import records as r
 from .base import KEY_CHECK_DEADLINE, Provider
-from .http import KeyRejected, ProviderError
+from .http import KeyRejected, OutOfCredits, ProviderError
 
 # Matched without regard to case: AudioPod's docs and webhooks also write `completed`, `failed`.
 STATUSES = r.statuses(
@@ -37,6 +37,12 @@ class AudioPod(Provider):
 
     def auth_headers(self) -> dict[str, str]:
         return {"X-API-Key": self.secret}
+
+    def classify(self, error: ProviderError) -> ProviderError:
+        # The wallet is empty: {"error": "insufficient_api_balance", …}, whatever the status.
+        if error.code == "insufficient_api_balance" and not isinstance(error, OutOfCredits):
+            return OutOfCredits(error.message, status=error.status, code=error.code)
+        return error
 
     def check_key(self) -> str:
         body = self.call("GET", "/api/v1/api-wallet/balance", deadline=KEY_CHECK_DEADLINE).json()

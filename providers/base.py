@@ -68,7 +68,12 @@ class Provider(ABC):
                 method, self.base_url + path, headers=headers, params=params, json_body=json_body, deadline=deadline
             )
         except ProviderError as e:
-            raise self.redact(e) from e.__cause__
+            raise self.redact(self.classify(e)) from e.__cause__
+
+    def classify(self, error: ProviderError) -> ProviderError:
+        """The error as this provider means it: an adapter whose error bodies say more than
+        the HTTP status (AudioPod's insufficient_api_balance) returns a sharper one."""
+        return error
 
     def redact(self, error: ProviderError) -> ProviderError:
         """A provider may echo the key back in its error text: keep only the last four."""

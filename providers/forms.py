@@ -1,6 +1,22 @@
 from django import forms
 
+from .fingerprint import fingerprint
 from .models import Credential
+
+
+def refuse_same_secret(owner, provider: str, secret: str, exclude: Credential | None = None) -> None:
+    """Two keys holding one secret would import the same history twice (doubled jobs, counts
+    and credits): name the key that already holds it."""
+    same = Credential.objects.filter(owner=owner, provider=provider, fingerprint=fingerprint(secret))
+    if exclude is not None:
+        same = same.exclude(pk=exclude.pk)
+    existing = same.first()
+    if existing is not None:
+        raise forms.ValidationError(
+            f"This key is already saved as “{existing.label}” (…{existing.last4}). "
+            "Adding it twice would import its history twice.",
+            code="same_secret",
+        )
 
 
 class SecretField(forms.CharField):
@@ -53,6 +69,15 @@ class CredentialForm(LabelMixin, forms.ModelForm):
         self.owner = owner
         self.fields["provider"].choices = [("", "Choose a provider…"), *self.fields["provider"].choices[1:]]
 
+    def clean(self):
+        data = super().clean()
+        if data.get("provider") and data.get("secret"):
+            try:
+                refuse_same_secret(self.owner, data["provider"], data["secret"])
+            except forms.ValidationError as e:
+                self.add_error("secret", e)
+        return data
+
     def save(self, commit: bool = True) -> Credential:
         self.instance.owner = self.owner
         self.instance.set_secret(self.cleaned_data["secret"])
@@ -71,3 +96,22 @@ class RenameForm(LabelMixin, forms.ModelForm):
 
 class ReplaceSecretForm(forms.Form):
     secret = SecretField(label="New API key")
+    # Offered once a check could not be made (the provider down or unreachable): a key the
+    # provider refused is never saved over a working one.
+    anyway = forms.BooleanField(
+        required=False,
+        label="Replace anyway, without a check",
+        help_text="The provider could not be asked. Genboard checks the new key on its next sync.",
+    )
+
+    def __init__(self, *args, credential: Credential, offer_anyway: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.credential = credential
+        self.offer_anyway = offer_anyway
+        if not offer_anyway:
+            del self.fields["anyway"]
+
+    def clean_secret(self):
+        secret = self.cleaned_data["secret"]
+        refuse_same_secret(self.credential.owner, self.credential.provider, secret, exclude=self.credential)
+        return secret

@@ -7,6 +7,7 @@ into a typed error, and failures classified the way the sync engine acts on them
 
 - KeyRejected (401/403): permanent; the key is marked rejected and no longer used.
 - RateLimited (429): temporary, with the seconds the provider asked us to wait.
+- OutOfCredits (402): the key works but its account has no credits; synced hourly.
 - ProviderError(permanent=False): 5xx, timeouts, unreachable hosts, malformed bodies.
 
 Error messages name the host and status, never request headers (which hold the key).
@@ -68,6 +69,11 @@ class RateLimited(ProviderError):
         super().__init__(message, retry_after=retry_after, **kwargs)
 
 
+class OutOfCredits(ProviderError):
+    """The provider knows the key, but the account behind it has no credits left (HTTP 402,
+    or a provider's own way of saying so: each adapter maps its own)."""
+
+
 class Unreachable(ProviderError):
     """No answer at all: DNS, refused connection, TLS failure, timeout."""
 
@@ -113,6 +119,27 @@ def error_message(body: bytes) -> str:
     except (ValueError, UnicodeDecodeError):
         return ""
     return human_error(data)
+
+
+def error_code(body: bytes) -> str:
+    """The provider's machine-readable error code, where its error body has one: AudioPod's
+    `{"error": "insufficient_api_balance"}` or `{"detail": {"code": …}}`, API Mall's
+    `{"error": {"code": …}}`, Munsit's `{"errorCode": …}`."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    for holder in (data, data.get("error"), data.get("detail")):
+        if isinstance(holder, dict):
+            code = holder.get("code") if holder is not data else data.get("errorCode")
+            if isinstance(code, str | int) and not isinstance(code, bool):
+                return str(code)[:60]
+    error = data.get("error")
+    if isinstance(error, str) and error.isidentifier():
+        return error[:60]
+    return ""
 
 
 class Http:
@@ -182,15 +209,19 @@ class Http:
         response = Response(status=status, headers=resp_headers, body=body, host=host)
         if 200 <= status < 300:
             return response
-        said = error_message(body)
+        said, code = error_message(body), error_code(body)
         detail = f"{host} answered {status}" + (f": {said}" if said else ".")
         if status in (401, 403):
-            raise KeyRejected(detail, status=status)
+            raise KeyRejected(detail, status=status, code=code)
+        if status == 402:
+            raise OutOfCredits(detail, status=status, code=code)
         if status == 429:
-            raise RateLimited(detail, status=status, retry_after=parse_retry_after(resp_headers.get("Retry-After")))
+            raise RateLimited(
+                detail, status=status, code=code, retry_after=parse_retry_after(resp_headers.get("Retry-After"))
+            )
         if 300 <= status < 400:
             raise ProviderError(f"{host} answered with an unexpected redirect ({status}).", status=status)
-        raise ProviderError(detail, status=status)
+        raise ProviderError(detail, status=status, code=code)
 
     def _read(self, r: requests.Response, host: str, give_up_at: float) -> bytes:
         declared = r.headers.get("Content-Length", "")

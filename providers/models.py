@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -7,7 +8,8 @@ from django.utils import timezone
 
 from . import crypto
 from .fields import EncryptedSecretField
-from .http import ProviderError
+from .fingerprint import fingerprint
+from .http import OutOfCredits, ProviderError
 from .registry import CHOICES, PROVIDERS
 
 
@@ -38,6 +40,13 @@ class Credential(models.Model):
         REJECTED = "rejected", "Rejected"
         # The stored secret can no longer be decrypted (its encryption key is gone).
         REENTER = "reenter", "Re-enter"
+        # The provider knows the key but says the account has no credits left: synced hourly
+        # until a check or a sync finds credits again (OUT_OF_CREDITS_PAUSE).
+        OUT_OF_CREDITS = "nocredits", "Out of credits"
+
+    # How long a key that is out of credits waits between syncs (its owner's check or save
+    # tries at once).
+    OUT_OF_CREDITS_PAUSE = timedelta(hours=1)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="credentials")
@@ -45,6 +54,9 @@ class Credential(models.Model):
     label = models.CharField(max_length=100)
     secret = EncryptedSecretField()
     last4 = models.CharField(max_length=4)
+    # providers.fingerprint of the secret: the same secret is refused twice. Empty for a row
+    # whose secret could not be decrypted when fingerprints were introduced.
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status, default=Status.UNCHECKED)
     checked = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
@@ -77,6 +89,12 @@ class Credential(models.Model):
             # The keys page tells keys apart by label.
             models.UniqueConstraint(fields=["owner", "label"], name="credential_label_unique_per_owner"),
         ]
+        # No unique constraint on the fingerprint: rows saved twice before fingerprints existed
+        # must survive the migration (their owner deletes one); the key forms refuse new ones.
+        indexes = [
+            # The key forms: does this person already have this secret for this provider?
+            models.Index(fields=["owner", "provider", "fingerprint"], name="credential_same_secret"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.get_provider_display()} …{self.last4})"
@@ -95,6 +113,7 @@ class Credential(models.Model):
         syncing resumes at once if it had stopped."""
         self.secret = plaintext
         self.last4 = plaintext[-4:]
+        self.fingerprint = fingerprint(plaintext)
         self.status = self.Status.UNCHECKED
         self.last_error = ""
         self.balance = ""
@@ -109,8 +128,10 @@ class Credential(models.Model):
         return PROVIDERS[self.provider](self.secret.reveal())
 
     def check_with_provider(self) -> None:
-        """Ask the provider whether the key works and record the answer (saves)."""
+        """Ask the provider whether the key works and record the answer (saves). A key found
+        working or out of credits is synced at once: the owner's check is its retry."""
         now = timezone.now()
+        fields = ["status", "last_error", "balance", "checked"]
         try:
             self.balance = self.client().check_key()
         except crypto.SecretUnavailable:
@@ -118,11 +139,18 @@ class Credential(models.Model):
                 self.Status.REENTER,
                 ("This key can no longer be decrypted (its encryption key is gone). Enter the key again."),
             )
+        except OutOfCredits as e:
+            self.status, self.last_error = self.Status.OUT_OF_CREDITS, e.message[:500]
+            self.paused_until, self.next_sync = now + self.OUT_OF_CREDITS_PAUSE, None
+            fields += ["paused_until", "next_sync"]
         except ProviderError as e:
             # Rejected when the provider refused the key; otherwise we could not ask.
             self.status = self.Status.REJECTED if e.permanent else self.Status.UNCHECKED
             self.last_error = e.message[:500]
         else:
+            if self.status == self.Status.OUT_OF_CREDITS:
+                self.paused_until, self.next_sync, self.failures, self.sync_error = None, None, 0, ""
+                fields += ["paused_until", "next_sync", "failures", "sync_error"]
             self.status, self.last_error = self.Status.OK, ""
         self.checked = now
-        self.save(update_fields=["status", "last_error", "balance", "checked"])
+        self.save(update_fields=fields)

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from .forms import CredentialForm, RenameForm, ReplaceSecretForm
 from .models import Credential
 from .registry import PROVIDERS
+from .replace import NotReplaced, replace_secret
 
 # Every key page is sent with Cache-Control: no-store (never_cache), so no key metadata
 # lingers in a shared or back-button cache.
@@ -22,6 +23,12 @@ def _report_check(request, credential: Credential) -> None:
         messages.success(request, f"{credential.get_provider_display()} accepted the key.")
     elif credential.status == Credential.Status.REJECTED:
         messages.error(request, f"{credential.get_provider_display()} rejected the key: {credential.last_error}")
+    elif credential.status == Credential.Status.OUT_OF_CREDITS:
+        messages.warning(
+            request,
+            f"{credential.get_provider_display()} knows the key, but its account has no credits left: "
+            f"{credential.last_error} Genboard syncs it hourly until you top up and check it again.",
+        )
     else:
         messages.warning(
             request,
@@ -50,7 +57,8 @@ def key_new(request):
 @never_cache
 def key_detail(request, code):
     credential = _own_credential(request, code)
-    rename_form, secret_form = RenameForm(instance=credential), ReplaceSecretForm()
+    rename_form, secret_form = RenameForm(instance=credential), ReplaceSecretForm(credential=credential)
+    refused = ""  # the provider's answer to a new secret that was not saved
     if request.method == "POST":
         if "label" in request.POST:
             rename_form = RenameForm(request.POST, instance=credential)
@@ -59,17 +67,22 @@ def key_detail(request, code):
                 messages.success(request, "Label saved.")
                 return redirect(credential)
         elif "secret" in request.POST:
-            secret_form = ReplaceSecretForm(request.POST)
+            secret_form = ReplaceSecretForm(request.POST, credential=credential, offer_anyway="anyway" in request.POST)
             if secret_form.is_valid():
-                credential.set_secret(secret_form.cleaned_data["secret"])
-                credential.save()
-                credential.check_with_provider()
-                _report_check(request, credential)
-                return redirect(credential)
+                data = secret_form.cleaned_data
+                try:
+                    replace_secret(credential, data["secret"], anyway=data.get("anyway", False))
+                except NotReplaced as e:
+                    secret_form = ReplaceSecretForm(credential=credential, offer_anyway=e.checkable)
+                    refused = e.message
+                else:
+                    _report_check(request, credential)
+                    return redirect(credential)
     context = {
         "credential": credential,
         "rename_form": rename_form,
         "secret_form": secret_form,
+        "refused": refused,
         "job_count": credential.jobs.count(),
     }
     return render(request, "providers/detail.html", context, status=400 if request.method == "POST" else 200)

@@ -98,4 +98,14 @@ class ShareForm(forms.Form):
         credential = self.cleaned_data["credential"]
         if Share.objects.filter(team=self.team, credential=credential).exists():
             raise forms.ValidationError(f"“{credential.label}” is already shared with {self.team}.")
+        if credential.fingerprint:
+            # The same secret shared by two people: the team would see its history twice.
+            same = Credential.objects.filter(
+                shares__team=self.team, provider=credential.provider, fingerprint=credential.fingerprint
+            ).exclude(pk=credential.pk)
+            if existing := same.select_related("owner").first():
+                raise forms.ValidationError(
+                    f"{self.team} already sees the history of this key through “{existing.label}”, "
+                    f"shared by {existing.owner.get_username()}."
+                )
         return credential

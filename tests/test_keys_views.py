@@ -105,7 +105,8 @@ def test_rename(alice_client, credential):
 @pytest.mark.django_db
 def test_replacing_the_secret_resets_status_and_last4(alice_client, credential, unreachable_providers):
     Credential.objects.filter(pk=credential.pk).update(status="rejected", last_error="Unauthorized")
-    response = alice_client.post(f"/keys/{credential.code}/", {"secret": "ap_new_secret_WXYZ"})
+    # The provider cannot be asked: saved only with "replace anyway" (tests/test_replace_key.py).
+    response = alice_client.post(f"/keys/{credential.code}/", {"secret": "ap_new_secret_WXYZ", "anyway": "on"})
     assert response.status_code == 302
     credential.refresh_from_db()
     assert credential.secret.reveal() == "ap_new_secret_WXYZ"

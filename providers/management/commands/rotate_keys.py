@@ -3,13 +3,16 @@ from django.db import transaction
 
 from providers import crypto
 from providers.fields import Sealed
+from providers.fingerprint import fingerprint
 from providers.models import Credential
 
 
 class Command(BaseCommand):
     help = (
         "Re-encrypt every stored provider secret under the first key of CREDENTIAL_ENCRYPTION_KEYS. "
-        "Put the new key first, keep the old ones after it, run this, then drop the old ones."
+        "Put the new key first, keep the old ones after it, run this, then drop the old ones. "
+        "Fingerprints (keyed by SECRET_KEY, not by these keys) are recomputed on the way, so run it "
+        "once after replacing SECRET_KEY too."
     )
 
     def handle(self, *args, **options):
@@ -20,10 +23,14 @@ class Command(BaseCommand):
                 credential = Credential.objects.select_for_update().filter(pk=pk).first()
                 if credential is None:  # deleted meanwhile
                     continue
-                if credential.secret.key_id == primary:
-                    current += 1
-                    continue
                 try:
+                    digest = fingerprint(credential.secret.reveal())
+                    if credential.fingerprint != digest:
+                        credential.fingerprint = digest
+                        credential.save(update_fields=["fingerprint"])
+                    if credential.secret.key_id == primary:
+                        current += 1
+                        continue
                     credential.secret = Sealed(crypto.rotate(credential.secret.stored))
                 except crypto.SecretUnavailable:
                     lost += 1
