@@ -17,6 +17,7 @@ from providers.http import KeyRejected, ProviderError
 from providers.models import Credential
 from teams import audit
 
+from . import removal
 from .models import Job, SyncRun
 from .sync import record_failure, restart, store
 from .tasks import enqueue_sync
@@ -84,6 +85,7 @@ def delete(actor, job: Job) -> str:
     """Delete at the provider, then here. A job the provider no longer has is removed too."""
     client = _client(job)
     provider = job.get_provider_display()
+    name = job.title or job.external_id
     try:
         answer = client.delete(job.external_id)
     except ProviderError as e:
@@ -91,11 +93,14 @@ def delete(actor, job: Job) -> str:
             _provider_failed(actor, audit.Verb.JOB_DELETE, job, e)
             raise
         answer = f"{provider} no longer had this job."
-    name = job.title or job.external_id
+        said = f"{provider} no longer had “{name}”"
+    else:
+        # The provider's own words ("Job deleted successfully") quoted, not run into ours.
+        said = f"Deleted “{name}” at {provider} (it answered “{answer.strip().rstrip('.')}”)"
     # Recorded while the job still exists, so the trail can name it and its key's teams.
     audit.record_for_job(actor, audit.Verb.JOB_DELETE, job, detail=answer[:200])
-    job.delete()
-    return f"{provider}: {answer} “{name}” is removed from Genboard too."
+    removal.forget(job)
+    return f"{said}; it is removed from Genboard too."
 
 
 def retry_slot_wait(credential: Credential) -> int:

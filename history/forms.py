@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from providers.apikley import TASK_ID
+from providers.apikley import task_id_problem
 from providers.models import Credential
 from providers.registry import PROVIDERS
 
@@ -24,7 +24,8 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         importers = [slug for slug, cls in PROVIDERS.items() if cls.imports_ids]
         self.fields["credential"].queryset = Credential.objects.owned_by(user).filter(provider__in=importers)
-        self.malformed: list[str] = []
+        # Tokens that are not task ids, each with the reason.
+        self.rejected: list[tuple[str, str]] = []
         self.repeated = 0
 
     def clean_task_ids(self) -> list[str]:
@@ -33,13 +34,30 @@ class ImportForm(forms.Form):
         self.repeated = len(tokens) - len(unique)
         if len(unique) > MAX_IDS:
             raise forms.ValidationError(f"That is {len(unique):,} ids: import at most {MAX_IDS:,} at once.")
-        self.malformed = [t for t in unique if not TASK_ID.match(t)]
-        valid = [t for t in unique if TASK_ID.match(t)]
+        problems = {token: task_id_problem(token) for token in unique}
+        self.rejected = [(token, problem) for token, problem in problems.items() if problem]
+        valid = [token for token, problem in problems.items() if not problem]
         if not valid:
             raise forms.ValidationError(
-                "None of these look like task ids (3–100 letters, digits, dashes or underscores)."
+                "None of these look like task ids (8 to 64 letters, digits, - or _, with a digit): "
+                + rejected_text(self.rejected)
             )
         return valid
+
+
+# Rejected tokens named in a message, and how much of each: a pasted paragraph must not
+# become a wall of text.
+SHOW_REJECTED = 10
+SHOW_CHARS = 40
+
+
+def rejected_text(rejected: list[tuple[str, str]]) -> str:
+    shown = [
+        f"“{token if len(token) <= SHOW_CHARS else token[: SHOW_CHARS - 1] + '…'}” ({problem})"
+        for token, problem in rejected[:SHOW_REJECTED]
+    ]
+    more = len(rejected) - SHOW_REJECTED
+    return "; ".join(shown) + (f"; and {more:,} more." if more > 0 else ".")
 
 
 class RenameForm(forms.Form):

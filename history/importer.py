@@ -4,13 +4,15 @@ from django.utils import timezone
 
 from providers.models import Credential
 
-from .models import Job, SyncRun
+from .models import Job, SyncRun, Tombstone
 from .tasks import enqueue_sync
 
 
 def import_task_ids(credential: Credential, ids: list[str]) -> tuple[int, int]:
     """Store a pending job for each id not yet in the key's history and queue a sync that
     fetches their details. Returns (how many were new, how many were already there)."""
+    # The owner asks for these ids by name: any they had removed come back.
+    Tombstone.objects.filter(credential=credential, external_id__in=ids).delete()
     known = set(Job.objects.filter(credential=credential, external_id__in=ids).values_list("external_id", flat=True))
     now = timezone.now()
     fresh = [

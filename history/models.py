@@ -115,6 +115,24 @@ class Job(models.Model):
         return self.status in self.FINISHED
 
 
+class Tombstone(models.Model):
+    """A job its owner removed from Genboard (history.removal): the next sync of a list
+    provider must not bring it back. Only the key and the provider's id are kept."""
+
+    credential = models.ForeignKey(Credential, models.CASCADE, related_name="tombstones")
+    external_id = models.CharField(max_length=200)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One per job and key; also the index history.removal.buried() reads a page's ids by.
+            models.UniqueConstraint(fields=["credential", "external_id"], name="tombstone_one_per_key_and_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} (removed)"
+
+
 class SyncRun(models.Model):
     """One sync of one key: what the progress bar shows and the admin lists."""
 

@@ -35,7 +35,7 @@ from providers.http import KeyRejected, OutOfCredits, ProviderError, RateLimited
 from providers.models import Credential
 from providers.records import CANCELED, FAILED, PENDING, RUNNING, SUCCEEDED, UNKNOWN, JobRecord, Page
 
-from . import rows
+from . import removal, rows
 from .models import Job, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -201,6 +201,8 @@ def store(credential: Credential, records: Iterable[JobRecord], now: datetime | 
     """Insert new jobs and update known ones in one short transaction."""
     now = now or timezone.now()
     by_id = {record.external_id: record for record in records}  # a page may repeat a record
+    for external_id in removal.buried(credential, by_id):  # removed by its owner: stays removed
+        del by_id[external_id]
     tally = Tally()
     if not by_id:
         return tally

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import removal, views
 
 app_name = "history"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("<uuid:code>/rename/", views.job_rename, name="rename"),
     path("<uuid:code>/retry/", views.job_retry, name="retry"),
     path("<uuid:code>/delete/", views.job_delete, name="delete"),
+    path("<uuid:code>/remove/", removal.job_remove, name="remove"),
 ]

@@ -20,7 +20,7 @@ from teams.models import Team
 
 from . import actions, dashboard, export
 from .filters import JobFilter
-from .forms import ImportForm, RenameForm
+from .forms import ImportForm, RenameForm, rejected_text
 from .importer import import_task_ids
 from .lineage import lineage
 from .models import Job, SyncRun
@@ -397,9 +397,13 @@ def import_tasks(request):
             messages.info(request, f"{known:,} already in your history: left as they are.")
         if form.repeated:
             messages.info(request, f"{form.repeated:,} repeated id{'s' if form.repeated != 1 else ''} counted once.")
-        if form.malformed:
-            shown = ", ".join(form.malformed[:10]) + (" …" if len(form.malformed) > 10 else "")
-            messages.warning(request, f"Skipped {len(form.malformed):,} malformed id(s): {shown}")
+        if form.rejected:
+            count = len(form.rejected)
+            messages.warning(
+                request,
+                f"Not imported: {count:,} {'entry is not a task id' if count == 1 else 'entries are not task ids'}: "
+                + rejected_text(form.rejected),
+            )
         return redirect(f"/history/?credential={credential.code}")
     return render(request, "history/import.html", {"form": form}, status=400 if form.is_bound else 200)
 

@@ -28,7 +28,9 @@ STATUSES = r.statuses(
 )
 # Only kie's call to the caller's webhook failed: with tracks, the music is there.
 CALLBACK_EXCEPTION = "callback_exception"
-TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{2,99}$")
+# What an Apikley task id looks like: kie.ai sends 32 hex digits; allow some room around that.
+TASK_ID_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
+TASK_ID_LENGTH = range(8, 65)
 # "Maximum query rate: 3 requests per second per task."
 PER_TASK_INTERVAL = 1 / 3
 
@@ -160,6 +162,19 @@ def parse_task(data: dict, asked_for: str) -> r.JobRecord:
         parent_ref=r.text(data.get("parentMusicId"), 200),
         raw=data,
     )
+
+
+def task_id_problem(token: str) -> str:
+    """Why `token` cannot be an Apikley task id, or "" when it can: letters, digits, - and _,
+    8 to 64 of them, one digit at least (ids are hex or UUIDs; words such as "not-a-task-id"
+    pasted with them are not)."""
+    if not TASK_ID_CHARS.match(token):
+        return "only letters, digits, - and _ can be in a task id"
+    if len(token) not in TASK_ID_LENGTH:
+        return f"{len(token)} characters: task ids have 8 to 64"
+    if not any(c.isdigit() for c in token):
+        return "no digits: task ids have some"
+    return ""
 
 
 class TaskSpacing:

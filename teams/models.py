@@ -119,6 +119,7 @@ class AuditEvent(models.Model):
         JOB_REFRESH = "job.refresh", "asked for a refresh of"
         JOB_RETRY = "job.retry", "retried"
         JOB_DELETE = "job.delete", "deleted"
+        JOB_REMOVE = "job.remove", "removed from Genboard"
         JOB_RENAME = "job.rename", "renamed"
 
     # Kept when the team is deleted: the admin still shows what happened.

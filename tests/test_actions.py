@@ -111,7 +111,9 @@ def test_delete_asks_first_then_deletes_there_and_here(client, alice, world, pod
     assert not Job.objects.filter(pk=job.pk).exists()
     event = AuditEvent.objects.get(verb="job.delete")
     assert job.title in event.subject and "Job deleted successfully" in event.subject
-    assert f"“{job.title}” is removed from Genboard too." in page_messages(client)
+    # One sentence, the provider's words quoted (not "Job deleted successfully “…” is removed").
+    said = f"Deleted “{job.title}” at AudioPod (it answered “Job deleted successfully”); it is removed from Genboard"
+    assert said in page_messages(client)
     assert client.get(f"/history/{job.code}/").status_code == 404
 
 
@@ -121,7 +123,7 @@ def test_deleting_a_job_audiopod_no_longer_has_removes_it_here_too(client, alice
     client.force_login(alice)
     client.post(f"/history/{job.code}/delete/")
     assert not Job.objects.filter(pk=job.pk).exists()
-    assert "AudioPod no longer had this job." in page_messages(client)
+    assert f"AudioPod no longer had “{job.title}”; it is removed from Genboard too." in page_messages(client)
 
 
 def test_delete_on_a_shared_key_is_recorded_on_the_teams_page(client, alice, bob, world, pod):

@@ -1,0 +1,64 @@
+"""Removing a job from Genboard, whatever its provider can do (DESIGN: any job can be removed
+by its owner, and a removed job does not come back on the next sync).
+
+The Job row is deleted (whatever hangs off a job is cleaned up by its own post_delete
+handlers) and a Tombstone keeps the key and the provider's id: store() in history.sync asks
+buried() and skips those ids, so a list provider's next page does not import the job again.
+An import of the same task id by its owner is a request to have it back (history.importer).
+
+This is not AudioPod's "Delete at AudioPod" (history.actions.delete), which deletes the job at
+the provider and then forgets it here the same way (forget()).
+"""
+
+from collections.abc import Iterable
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from providers.models import Credential
+from teams import audit
+
+from .models import Job, Tombstone
+
+
+def buried(credential: Credential, external_ids: Iterable[str]) -> set[str]:
+    """Which of these ids of the key's jobs were removed by its owner."""
+    return set(
+        Tombstone.objects.filter(credential=credential, external_id__in=list(external_ids)).values_list(
+            "external_id", flat=True
+        )
+    )
+
+
+def forget(job: Job) -> None:
+    """Delete the job here and keep it from coming back."""
+    with transaction.atomic():
+        Tombstone.objects.get_or_create(credential_id=job.credential_id, external_id=job.external_id)
+        job.delete()
+
+
+def remove(actor, job: Job) -> str:
+    """The owner's "Remove from Genboard": nothing is sent to the provider."""
+    name = job.title or job.external_id
+    # Recorded while the job still exists, so the trail can name it and its key's teams.
+    audit.record_for_job(actor, audit.Verb.JOB_REMOVE, job)
+    forget(job)
+    return (
+        f"“{name}” is removed from Genboard and will not be imported again. {job.get_provider_display()} still has it."
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def job_remove(request, code):
+    """GET: the confirmation page. POST: remove. 404 for anyone who cannot see the job, 403
+    for teammates who see it: only the key's owner removes its jobs."""
+    job = get_object_or_404(Job.objects.visible_to(request.user).select_related("credential"), code=code)
+    if job.credential.owner_id != request.user.pk:
+        raise PermissionDenied
+    if request.method != "POST":
+        return render(request, "history/remove.html", {"job": job, "shared": job.credential.shares.exists()})
+    messages.success(request, remove(request.user, job))
+    return redirect("history:list")
