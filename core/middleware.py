@@ -26,4 +26,8 @@ class TimezoneMiddleware:
             timezone.activate(zone)
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The zone is this request's: a thread serving the next one starts from UTC.
+            timezone.deactivate()

@@ -10,17 +10,18 @@ import hashlib
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from providers.models import Credential
 from providers.registry import CHOICES
 
-from .filters import JobFilter, day_start
+from .filters import JobFilter, day_end, day_start
 from .models import Job
 
 CACHE_SECONDS = 30
@@ -32,7 +33,9 @@ PROVIDER_NAMES = dict(CHOICES)
 
 
 def _cached(user, what: str, filters: JobFilter, compute):
+    # Per time zone too: the same person's days move when their browser's zone does.
     query = "&".join(f"{k}={v}" for k, v in sorted(filters.valid_data().items()))
+    query += f"&tz={timezone.get_current_timezone_name()}"
     digest = hashlib.blake2b(query.encode(), digest_size=12).hexdigest()
     return cache.get_or_set(f"history:{what}:{user.pk}:{digest}", compute, CACHE_SECONDS)
 
@@ -112,6 +115,8 @@ class Dashboard:
     busiest: Bar | None
     peak: int
     bucket_days: int
+    # The time zone whose days these are: the viewer's, UTC when unknown.
+    zone: str
 
     @property
     def jobs(self) -> int:
@@ -133,7 +138,9 @@ def _day(day: date) -> str:
 
 
 def period(filters: JobFilter, today: date) -> tuple[date, date, bool]:
-    """The dashboard's days: the date filters, else the last 30 days (UTC, inclusive)."""
+    """The dashboard's days: the date filters, else the last 30 days (the viewer's days,
+    inclusive). The filters keep their days within FIRST_DAY…LAST_DAY, so the arithmetic here
+    stays within what a date holds."""
     filters.is_valid()  # cleans the form: invalid dates are left out
     cleaned = getattr(filters.form, "cleaned_data", {})
     after, before = cleaned.get("created_after"), cleaned.get("created_before")
@@ -145,13 +152,13 @@ def period(filters: JobFilter, today: date) -> tuple[date, date, bool]:
 
 
 def dashboard(filters: JobFilter, user, today: date | None = None) -> Dashboard:
-    today = today or datetime.now(UTC).date()
+    today = today or timezone.localdate()
     start, end, default_period = period(filters, today)
 
     def compute():
-        jobs = filters.qs.filter(created__gte=day_start(start), created__lt=day_start(end) + timedelta(days=1))
+        jobs = filters.qs.filter(created__gte=day_start(start), created__lt=day_end(end))
         per_day = (
-            jobs.annotate(day=TruncDate("created", tzinfo=UTC))
+            jobs.annotate(day=TruncDate("created", tzinfo=timezone.get_current_timezone()))
             .values_list("day", "provider")
             .annotate(jobs=Count("id"), credits=Sum("credits_used"))
             .order_by()
@@ -174,20 +181,25 @@ def dashboard(filters: JobFilter, user, today: date | None = None) -> Dashboard:
     peak = max((bar.total for bar in bars), default=0)
     _layout(bars, peak)
     busiest = max(bars, key=lambda bar: bar.total) if peak else None
-    return Dashboard(start, end, default_period, providers, bars, busiest, peak, bucket_days)
+    zone = timezone.get_current_timezone_name()
+    return Dashboard(start, end, default_period, providers, bars, busiest, peak, bucket_days, zone)
 
 
 def _bars(start: date, end: date, by_day: dict[date, Counter]) -> tuple[list[Bar], int]:
     """One bar per day, or per few days when the period is long (at most MAX_BARS)."""
     days = (end - start).days + 1
     size = max(1, math.ceil(days / MAX_BARS))
+    # Counted from the days that have jobs, not by walking every day: a period may span
+    # thousands of years (the filters allow up to LAST_DAY).
+    per_bar: dict[int, Counter] = defaultdict(Counter)
+    for day, counts in by_day.items():
+        if start <= day <= end:
+            per_bar[(day - start).days // size].update(counts)
     bars = []
     for first in range(0, days, size):
         bar_start = start + timedelta(days=first)
         bar_end = min(bar_start + timedelta(days=size - 1), end)
-        counts: Counter = Counter()
-        for offset in range((bar_end - bar_start).days + 1):
-            counts.update(by_day.get(bar_start + timedelta(days=offset), {}))
+        counts = per_bar[first // size]
         segments = [
             {"provider": slug, "name": name, "jobs": counts[slug]}
             for slug, name in PROVIDER_NAMES.items()

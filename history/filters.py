@@ -5,10 +5,11 @@ Bad values never reach the database: they become form errors (the list shows the
 ignores those filters, the exports answer 400).
 """
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.utils import timezone
 
 from providers.models import Credential
 from providers.registry import CHOICES
@@ -26,8 +27,22 @@ def _my_teams(request):
     return Team.objects.filter(members__user=request.user) if request.user.is_authenticated else Team.objects.none()
 
 
-def day_start(day) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+# The days the date filters take. A browser's date picker sends anything from 0001-01-01 to
+# 9999-12-31; no job is older than the Unix epoch, and the day after the last one must still be
+# a datetime Python and the databases hold in every time zone. Days outside are form errors:
+# the list ignores them and says so, the exports answer 400.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of `day` in the viewer's time zone (core.middleware activates the
+    browser's; UTC when unknown)."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def day_end(day: date) -> datetime:
+    """Midnight at the start of the next day (days are 23 or 25 hours long on DST changes)."""
+    return day_start(day + timedelta(days=1))
 
 
 class KeyChoiceField(forms.ModelChoiceField):
@@ -44,6 +59,10 @@ class KeyChoiceFilter(django_filters.ModelChoiceFilter):
 class JobFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
+        for name in ("created_after", "created_before"):
+            day = data.get(name)
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, f"Choose a day from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}.")
         after, before = data.get("created_after"), data.get("created_before")
         if after and before and after > before:
             self.add_error("created_before", "This day is before the “From” day.")
@@ -68,7 +87,7 @@ class JobFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
         queryset=_my_teams, to_field_name="slug", method="shared_with", label="Team", empty_label="All teams"
     )
-    # Whole UTC days, both ends inclusive.
+    # Whole days in the viewer's time zone, both ends inclusive.
     created_after = django_filters.DateFilter(
         method="after", label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -105,7 +124,7 @@ class JobFilter(django_filters.FilterSet):
         return queryset.filter(created__gte=day_start(day))
 
     def before(self, queryset, name, day):
-        return queryset.filter(created__lt=day_start(day) + timedelta(days=1))
+        return queryset.filter(created__lt=day_end(day))
 
     @property
     def error_text(self) -> str:
