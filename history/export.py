@@ -15,6 +15,7 @@ FIELDS = [
     "external_id",
     "status",
     "provider_status",
+    "error",
     "model",
     "title",
     "prompt",
@@ -57,6 +58,9 @@ def as_dict(job: Job) -> dict:
         "external_id": job.external_id,
         "status": job.status,
         "provider_status": job.provider_status,
+        # Why it failed, was canceled or is stuck. Munsit fills `error` on jobs that succeeded
+        # too (DESIGN): there it means nothing and is left out, as the pages leave it out.
+        "error": "" if job.status == Job.Status.SUCCEEDED else job.error,
         "model": job.model,
         "title": job.title,
         "prompt": job.prompt,
@@ -93,6 +97,9 @@ def _cell(value):
 
 
 def csv_stream(jobs) -> Iterator[str]:
+    # A byte order mark first: without it Excel reads UTF-8 as the local code page and
+    # mangles every non-Latin title and name.
+    yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()

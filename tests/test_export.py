@@ -34,7 +34,7 @@ def get_json(client, query=""):
 def get_csv(client, query=""):
     response = client.get("/history/export.csv" + query)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 @pytest.fixture
