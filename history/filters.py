@@ -5,6 +5,7 @@ Bad values never reach the database: they become form errors (the list shows the
 ignores those filters, the exports answer 400).
 """
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 import django_filters
@@ -56,6 +57,25 @@ class KeyChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = KeyChoiceField
 
 
+class TeamChoiceField(forms.ModelChoiceField):
+    """Teams by name; two of your teams that share a name (made by different people) are told
+    apart by their address, so the filter never offers two identical options."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.same_names: set[str] | None = None
+
+    def label_from_instance(self, obj: Team) -> str:
+        if self.same_names is None:
+            names = Counter(name.casefold() for name in self.queryset.values_list("name", flat=True))
+            self.same_names = {name for name, n in names.items() if n > 1}
+        return f"{obj.name} ({obj.slug})" if obj.name.casefold() in self.same_names else obj.name
+
+
+class TeamChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = TeamChoiceField
+
+
 class JobFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
@@ -84,7 +104,7 @@ class JobFilter(django_filters.FilterSet):
     credential = KeyChoiceFilter(
         queryset=_visible_credentials, to_field_name="code", label="Key", empty_label="All keys"
     )
-    team = django_filters.ModelChoiceFilter(
+    team = TeamChoiceFilter(
         queryset=_my_teams, to_field_name="slug", method="shared_with", label="Team", empty_label="All teams"
     )
     # Whole days in the viewer's time zone, both ends inclusive.

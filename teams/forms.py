@@ -12,10 +12,18 @@ class TeamForm(forms.ModelForm):
         fields = ["name"]
         help_texts = {"name": "Such as “Studio” or “Podcast crew”. You become its owner."}
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("Give the team a name.")
+        # Unique among your own teams (not across Genboard: that would tell anyone which team
+        # names others use); the history's team filter tells apart any that still collide.
+        if Team.objects.filter(members__user=self.user, name__iexact=name).exists():
+            raise forms.ValidationError(f"You are already in a team called “{name}”. Choose another name.")
         return name
 
 

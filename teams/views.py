@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import actions
 from .access import RANK, assignable_roles, can_change, can_manage, can_share, can_unshare, get_team_for_user
@@ -35,7 +35,7 @@ def team_list(request):
 
 
 def team_new(request):
-    form = TeamForm(request.POST or None)
+    form = TeamForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             team = actions.create_team(request.user, form.cleaned_data["name"])
@@ -118,9 +118,21 @@ def member_role(request, slug, username):
     return redirect("teams:members", slug)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request, slug, username):
+    """GET: the confirmation page. POST: remove the member."""
     _member, target = _target(request, slug, username)
+    if request.method != "POST":
+        team = target.team
+        context = {
+            "team": team,
+            "heading": f"Remove {username} from {team}?",
+            "explanation": f"{username} no longer sees the team’s history, and the keys they shared with "
+            f"{team} stop being shared. They can be added again later.",
+            "action": f"Remove {username}",
+            "back": reverse("teams:members", args=[team.slug]),
+        }
+        return render(request, "teams/confirm.html", context)
     try:
         actions.remove_member(request.user, target)
     except actions.TeamError as e:
@@ -162,12 +174,24 @@ def shares(request, slug):
     return render(request, "teams/shares.html", context, status=400 if form.is_bound else 200)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def share_delete(request, slug, code):
+    """GET: the confirmation page. POST: stop sharing the key."""
     team, member = get_team_for_user(request, slug)
     share = get_object_or_404(team.shares.select_related("credential", "team"), credential__code=code)
     if not can_unshare(request.user, member, share):
         raise PermissionDenied
+    if request.method != "POST":
+        label = share.credential.label
+        context = {
+            "team": team,
+            "heading": f"Stop sharing “{label}” with {team}?",
+            "explanation": f"The members of {team} no longer see the history of “{label}”. Nothing is deleted: "
+            "the key’s owner keeps its history and can share it again.",
+            "action": "Stop sharing",
+            "back": reverse("teams:shares", args=[team.slug]),
+        }
+        return render(request, "teams/confirm.html", context)
     actions.unshare(request.user, share)
     messages.success(request, f"“{share.credential.label}” is no longer shared with {team}.")
     return redirect("teams:shares", team.slug)

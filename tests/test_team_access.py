@@ -110,7 +110,8 @@ CASES = [
     ("invite page", "get", "/teams/invite/{token}/", None, "302 302 302 302 200 200", ""),
     ("accept invite", "post", "/teams/invite/{token}/", None, "302 302 302 302 302 302", "outsider"),
     ("leave by GET", "get", "/teams/studio/leave/", None, "405 405 405 405 405 302", ""),
-    ("unshare by GET", "get", "/teams/studio/shares/{alice_key}/delete/", None, "405 405 405 405 405 302", ""),
+    ("unshare: confirm first", "get", "/teams/studio/shares/{alice_key}/delete/", None, "200 200 403 403 404 302", ""),
+    ("remove member: confirm first", "get", "/teams/studio/members/bob/remove/", None, "200 200 403 403 404 302", ""),
     ("unknown team", "get", "/teams/nope/", None, "404 404 404 404 404 302", ""),
 ]  # fmt: skip
 

@@ -1,6 +1,7 @@
 """Teams: creating them, members and roles, invite links, sharing keys, the audit trail."""
 
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -451,3 +452,21 @@ def test_record_for_job_lands_on_every_team_the_key_is_shared_with(alice, studio
     events = audit.record_for_job(alice, audit.Verb.JOB_RENAME, job, detail="now “Song 2”")
     assert {e.team for e in events} == {studio, other}
     assert all(e.subject.endswith(": now “Song 2”") for e in events)
+
+
+@pytest.mark.django_db
+def test_remove_member_and_stop_sharing_ask_first(alice_client, alice, bob):
+    team = Team.objects.create(name="Studio", slug="studio")
+    Member.objects.create(team=team, user=alice, role=Member.Role.OWNER)
+    Member.objects.create(team=team, user=bob, role=Member.Role.MEMBER)
+    key = make_credential(alice, label="Mix")
+    Share.objects.create(team=team, credential=key, shared_by=alice)
+    members = alice_client.get("/teams/studio/members/").text
+    assert 'href="/teams/studio/members/bob/remove/"' in members  # a link to a confirmation, not a button that acts
+    confirm = alice_client.get("/teams/studio/members/bob/remove/")
+    assert "Remove bob from Studio?" in confirm.text and 'method="post"' in confirm.text
+    shares = alice_client.get("/teams/studio/shares/").text
+    assert f'href="/teams/studio/shares/{key.code}/delete/"' in shares
+    confirm = alice_client.get(f"/teams/studio/shares/{key.code}/delete/")
+    assert "Stop sharing “Mix” with Studio?" in unescape(confirm.text)
+    assert Member.objects.filter(team=team, user=bob).exists() and Share.objects.filter(credential=key).exists()

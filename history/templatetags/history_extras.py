@@ -53,6 +53,19 @@ def duration(seconds) -> str:
 
 
 @register.filter
+def timeline(job) -> list[dict]:
+    """What happened to the job, oldest first: a job imported while it ran was imported before
+    it completed, one imported later after. Equal times keep this order."""
+    events = [{"label": "Created", "when": job.created, "took": ""}]
+    if job.completed:
+        label = {"failed": "Failed", "canceled": "Canceled"}.get(job.status, "Completed")
+        events.append({"label": label, "when": job.completed, "took": took(job)})
+    events.append({"label": "Imported", "when": job.imported, "took": ""})
+    events.append({"label": "Last refreshed", "when": job.seen, "took": ""})
+    return sorted(events, key=lambda event: event["when"])
+
+
+@register.filter
 def took(job) -> str:
     """How long the provider took: "1 min 12 s"."""
     if not job.completed or job.completed < job.created:
