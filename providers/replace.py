@@ -13,6 +13,11 @@ from .models import Credential
 from .registry import PROVIDERS
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 class NotReplaced(Exception):
     """Nothing was saved. `checkable` is False when the provider refused the new secret,
     True when it could not be asked (then "replace anyway" is offered)."""
@@ -37,11 +42,11 @@ def replace_secret(credential: Credential, secret: str, *, anyway: bool = False)
     except ProviderError as e:
         if e.permanent:
             raise NotReplaced(
-                f"{provider} refused the new key: {e.message} Your saved key is unchanged.", checkable=False
+                f"{provider} refused the new key: {_sentence(e.message)} Your saved key is unchanged.", checkable=False
             ) from e
         if not anyway:
             raise NotReplaced(
-                f"{provider} could not be asked about the new key: {e.message} Your saved key is unchanged; "
+                f"{provider} could not be asked about the new key: {_sentence(e.message)} Your saved key is unchanged; "
                 "paste the new key again and tick “Replace anyway” to save it without a check.",
                 checkable=True,
             ) from e

@@ -15,6 +15,7 @@ from django.test import Client
 
 from history.models import Job, SyncRun
 from history.sync import sync_credential
+from teams.models import Member, Team
 from tests import chromium
 from tests.factories import make_credential
 
@@ -94,7 +95,7 @@ def new_context(browser):
     contexts = []
 
     def make(**options):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
         contexts.append(context)
         return context
 
@@ -260,3 +261,59 @@ def test_refresh_now_on_an_unfinished_row(signed_in, pod):
     assert page.locator(f"#job-{job.code}").count() == 1
     assert SyncRun.objects.filter(credential=pod, state="queued").count() == 1
     signed_in.assert_clean()
+
+
+# --- long names and pasted ids stay inside their boxes, on a phone as on a desktop -----------
+
+LONG_NAME = "Ö" * 100  # one unbroken 100-character word
+LONG_ID = "x" * 300
+
+# Whatever runs out of its box: the page scrolls sideways, or an element is wider than itself.
+OVERFLOWS = """() => {
+  const out = [];
+  const page = document.documentElement.scrollWidth;
+  if (page > window.innerWidth) out.push("page " + page);
+  for (const el of document.querySelectorAll("h1, .alert, .breadcrumb, .field-error, td.breakable, select")) {
+    if (el.scrollWidth > el.clientWidth + 1) out.push(el.tagName + "." + el.className + " " + el.scrollWidth);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1440, 360])
+def test_a_long_team_name_and_a_long_pasted_id_wrap(sign_in, alice, bob, width):
+    team = Team.objects.create(name=LONG_NAME, slug="long")
+    Member.objects.create(team=team, user=alice, role=Member.Role.OWNER)
+    Member.objects.create(team=team, user=bob, role=Member.Role.MEMBER)  # a "Remove…" in the table
+    suno = make_credential(alice, provider="apikley", label="Suno")
+    Job.objects.create(
+        credential=suno, provider="apikley", kind="music", external_id="task-00000001", status="pending",
+        created="2026-03-01T00:00:00Z",
+    )  # fmt: skip
+    watched = sign_in(viewport={"width": width, "height": 900})
+    for path in (
+        "/teams/",
+        "/teams/long/",
+        "/teams/long/members/",
+        "/teams/long/members/bob/remove/",
+        "/teams/long/shares/",
+        "/history/",
+    ):
+        page = watched.go(path)
+        assert page.evaluate(OVERFLOWS) == [], path
+    page = watched.go("/history/import/")
+    page.select_option("select[name=credential]", str(suno.code))
+    page.fill("textarea[name=task_ids]", f"task-00000002 {LONG_ID}")
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "Not imported" in page.text_content("div.messages[role=status]")
+    assert page.evaluate(OVERFLOWS) == []
+    watched.assert_clean()
+    # Only words: the form comes back with its error (a 400, which the console reports).
+    page = watched.go("/history/import/")
+    page.select_option("select[name=credential]", str(suno.code))
+    page.fill("textarea[name=task_ids]", LONG_ID)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "None of these look like task ids" in page.text_content("body")
+    assert page.evaluate(OVERFLOWS) == []
