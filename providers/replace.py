@@ -13,6 +13,12 @@ from .models import Credential
 from .registry import PROVIDERS
 
 
+def _without(secret: str, text: str) -> str:
+    """The provider's words with the new secret, should they echo it, cut to its last four
+    (they are shown on the page and may be stored as the key's last error)."""
+    return text.replace(secret, "…" + secret[-4:]) if len(secret) >= 4 else text
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else text + "."
@@ -38,19 +44,19 @@ def replace_secret(credential: Credential, secret: str, *, anyway: bool = False)
         balance = PROVIDERS[credential.provider](secret).check_key()
     except OutOfCredits as e:
         # The provider knows the key: it is the right one, its account is just empty.
-        status, error = Credential.Status.OUT_OF_CREDITS, e.message
+        status, error = Credential.Status.OUT_OF_CREDITS, _without(secret, e.message)
     except ProviderError as e:
+        said = _sentence(_without(secret, e.message))
         if e.permanent:
-            raise NotReplaced(
-                f"{provider} refused the new key: {_sentence(e.message)} Your saved key is unchanged.", checkable=False
-            ) from e
+            message = f"{provider} refused the new key: {said} Your saved key is unchanged."
+            raise NotReplaced(message, checkable=False) from e
         if not anyway:
             raise NotReplaced(
-                f"{provider} could not be asked about the new key: {_sentence(e.message)} Your saved key is unchanged; "
+                f"{provider} could not be asked about the new key: {said} Your saved key is unchanged; "
                 "paste the new key again and tick “Replace anyway” to save it without a check.",
                 checkable=True,
             ) from e
-        status, error = Credential.Status.UNCHECKED, e.message
+        status, error = Credential.Status.UNCHECKED, _without(secret, e.message)
     credential.set_secret(secret)
     credential.status, credential.last_error, credential.balance = status, error[:500], balance[:100]
     credential.checked = None if status == Credential.Status.UNCHECKED else now

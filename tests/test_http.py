@@ -5,7 +5,7 @@ import responses
 from providers.apikley import Apikley
 from providers.apimall import ApiMall
 from providers.audiopod import AudioPod
-from providers.http import Http, KeyRejected, ProviderError, RateLimited, Unreachable, parse_retry_after
+from providers.http import Http, KeyRejected, OutOfCredits, ProviderError, RateLimited, Unreachable, parse_retry_after
 from providers.munsit import Munsit
 
 URL = "https://provider.test/api/thing"
@@ -114,7 +114,7 @@ def test_auth_headers_per_provider(settings):
 
 
 @pytest.mark.parametrize(
-    ("code", "error"), [(401, KeyRejected), (429, RateLimited), (455, ProviderError), (402, ProviderError)]
+    ("code", "error"), [(401, KeyRejected), (429, RateLimited), (455, ProviderError), (402, OutOfCredits)]
 )
 @responses.activate
 def test_apikley_errors_in_a_200_body(settings, code, error):

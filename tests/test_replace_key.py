@@ -1,6 +1,7 @@
 """ "Replace the key": the new secret is checked first; a refused one never overwrites a working key."""
 
 import pytest
+import responses
 
 from providers.models import Credential
 from tests.factories import make_credential
@@ -62,3 +63,14 @@ def test_a_key_out_of_credits_is_the_right_key_and_is_saved(simulator, alice, al
     assert response.status_code == 302
     key.refresh_from_db()
     assert key.secret.reveal() == "sim-apikley-broke" and key.status == Credential.Status.OUT_OF_CREDITS
+
+
+@responses.activate
+@pytest.mark.django_db
+def test_a_provider_echoing_the_new_secret_is_cut_to_its_last_four(alice, alice_client, settings):
+    settings.APIKLEY_BASE_URL = "https://p.test"
+    echo = "sk-echoed-secret-XY12"
+    responses.get("https://p.test/api/v1/chat/credit", json={"code": 455, "msg": f"maintenance for {echo}"})
+    key = make_credential(alice, provider="apikley", label="Suno", secret="sk-old-secret-0001")
+    response = alice_client.post(key.get_absolute_url(), {"secret": echo})
+    assert response.status_code == 400 and echo not in response.text and "…XY12" in response.text
