@@ -280,7 +280,7 @@ OVERFLOWS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("width", [360])  # the narrowest is the hard case (1440 px: docs screenshots)
+@pytest.mark.parametrize("width", [360])  # the narrowest width is where things run out
 def test_a_long_team_name_and_a_long_pasted_id_wrap(sign_in, alice, bob, width):
     team = Team.objects.create(name=LONG_NAME, slug="long")
     Member.objects.create(team=team, user=alice, role=Member.Role.OWNER)
