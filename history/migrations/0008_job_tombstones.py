@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('history', '0005_history_at_scale'),
+        ('history', '0007_search_tags_and_lyrics'),
         ('providers', '0003_fingerprint_and_out_of_credits'),
     ]
 
