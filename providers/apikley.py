@@ -48,6 +48,10 @@ class Apikley(Provider):
     # while: an imported task id is only "not found" when still unknown an hour later.
     not_known_grace = timedelta(hours=1)
 
+    @classmethod
+    def parse_stored(cls, raw: dict, external_id: str, kind: str) -> r.JobRecord:
+        return parse_task(raw, external_id)
+
     def check_key(self) -> str:
         body = self.call("GET", "/api/v1/chat/credit", deadline=KEY_CHECK_DEADLINE).json()
         raise_for_code(body)

@@ -38,6 +38,10 @@ class ApiMall(Provider):
     def stream_for(cls, kind: str) -> str:
         return "audio" if kind == "audio" else "images"
 
+    @classmethod
+    def parse_stored(cls, raw: dict, external_id: str, kind: str) -> r.JobRecord:
+        return parse_item(raw, cls.stream_for(kind))
+
     def check_key(self) -> str:
         data = self._data(self.call("GET", "/api/v1/account/balances", deadline=KEY_CHECK_DEADLINE).json())
         return describe_balances(data) or "Key accepted"

@@ -44,6 +44,10 @@ class AudioPod(Provider):
             return OutOfCredits(error.message, status=error.status, code=error.code)
         return error
 
+    @classmethod
+    def parse_stored(cls, raw: dict, external_id: str, kind: str) -> r.JobRecord:
+        return parse_score_job(raw) if external_id.startswith(SCORE_PREFIX) else parse_job(raw)
+
     def check_key(self) -> str:
         body = self.call("GET", "/api/v1/api-wallet/balance", deadline=KEY_CHECK_DEADLINE).json()
         dollars = wallet_balance(body)

@@ -95,6 +95,12 @@ class Provider(ABC):
         """The history stream jobs of this kind are listed in."""
         return cls.streams[0]
 
+    @classmethod
+    @abstractmethod
+    def parse_stored(cls, raw: dict, external_id: str, kind: str) -> JobRecord:
+        """A record stored in Job.raw read again as this adapter reads it today
+        (`manage.py reparse`: jobs imported before the adapter learnt a field)."""
+
     def history_page(self, stream: str, index: int) -> Page:
         """Page `index` (0 = newest) of one history stream."""
         raise NotImplementedError(f"{self.name} has no history list")

@@ -19,6 +19,10 @@ class Munsit(Provider):
     def auth_headers(self) -> dict[str, str]:
         return {"x-api-key": self.secret}
 
+    @classmethod
+    def parse_stored(cls, raw: dict, external_id: str, kind: str) -> r.JobRecord:
+        return parse_record(raw)
+
     def check_key(self) -> str:
         # Munsit has no balance call: the smallest history read is its cheapest authenticated call.
         self._list(0, 1, deadline=KEY_CHECK_DEADLINE)

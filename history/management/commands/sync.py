@@ -1,11 +1,9 @@
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from history.management.keys import add_key_arguments, key_label, selected_keys
 from history.models import Job, SyncRun
 from history.sync import sync_credential
-from providers.models import Credential
-from providers.registry import PROVIDERS
 
 
 class Command(BaseCommand):
@@ -16,21 +14,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--user", help="only this user's keys (username)")
-        parser.add_argument("--provider", choices=sorted(PROVIDERS), help="only keys of this provider")
+        add_key_arguments(parser)
 
     def handle(self, *args, user=None, provider=None, **options):
-        credentials = Credential.objects.select_related("owner").order_by("owner__username", "provider", "label")
-        if user:
-            if not get_user_model().objects.filter(username=user).exists():
-                raise CommandError(f"No user named “{user}”.")
-            credentials = credentials.filter(owner__username=user)
-        if provider:
-            credentials = credentials.filter(provider=provider)
+        credentials = selected_keys(user, provider)
         now = timezone.now()
         synced = 0
         for credential in credentials:
-            label = f"{credential.owner.username} / {credential.label} ({credential.provider} …{credential.last4})"
+            label = key_label(credential)
             if not credential.usable:
                 self.stdout.write(f"{label}: skipped, key {credential.get_status_display().lower()}")
                 continue
