@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "providers",
     "teams",
     "history",
+    "archive",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,38 @@ MUNSIT_BASE_URL = env("MUNSIT_BASE_URL", "https://api.munsit.com")
 # Comma-separated Fernet keys; the first encrypts, all decrypt (providers/crypto.py).
 CREDENTIAL_ENCRYPTION_KEYS = [k.strip() for k in env("CREDENTIAL_ENCRYPTION_KEYS").split(",") if k.strip()]
 
+# --- Media archive (archive app) --------------------------------------------------------
+# Finished jobs' media is copied into the storage named "archive": files under MEDIA_ROOT by
+# default, an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (django-storages; the
+# AWS_* variables below are the ones it reads).
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL") or None
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME") or None
+    AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID") or None
+    AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY") or None
+    AWS_DEFAULT_ACL = None  # private objects: handed out by signed URLs only
+    AWS_QUERYSTRING_AUTH = True
+    AWS_QUERYSTRING_EXPIRE = 300  # seconds a signed URL works
+    AWS_S3_FILE_OVERWRITE = False
+    _ARCHIVE_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
+else:
+    _ARCHIVE_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# host:port pairs the archive may fetch from although private (the demo's simulator).
+ARCHIVE_ALLOWED_HOSTS = [h.strip() for h in env("ARCHIVE_ALLOWED_HOSTS").split(",") if h.strip()]
+ARCHIVE_MAX_FILE_SIZE = int(env("ARCHIVE_MAX_FILE_SIZE", str(500 * 1024 * 1024)))
+# Bytes of archive per person (0: no limit); past it their files wait in "archive full".
+ARCHIVE_USER_QUOTA = int(env("ARCHIVE_USER_QUOTA", str(10 * 1024**3)))
+# Files fetched at once from one media host.
+ARCHIVE_HOST_CONCURRENCY = int(env("ARCHIVE_HOST_CONCURRENCY", "4"))
+ARCHIVE_CONNECT_TIMEOUT = float(env("ARCHIVE_CONNECT_TIMEOUT", "10"))
+ARCHIVE_READ_TIMEOUT = float(env("ARCHIVE_READ_TIMEOUT", "30"))
+# Seconds one file may take in all (a host that drips a byte at a time is cut off).
+ARCHIVE_FETCH_DEADLINE = float(env("ARCHIVE_FETCH_DEADLINE", "900"))
+# Jobs in one bulk download (zip).
+ARCHIVE_ZIP_MAX_JOBS = int(env("ARCHIVE_ZIP_MAX_JOBS", "1000"))
+
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -194,6 +227,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "archive": _ARCHIVE_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -7,5 +7,6 @@ urlpatterns = [
     path("keys/", include("providers.urls")),
     path("history/", include("history.urls")),
     path("teams/", include("teams.urls")),
+    path("files/", include("archive.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,9 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 
+from archive import display
+from archive.models import ArchivedFile
+
 from .models import Job
 
 FIELDS = [
@@ -37,20 +40,21 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _outputs(job: Job) -> list[dict]:
+def _outputs(job: Job, origin: str) -> list[dict]:
+    """Each output with Genboard's archived copy as its URL when there is one (the provider's
+    expires), absolute so the export works outside the site."""
     return [
         {
             "kind": o.get("kind", ""),
-            "url": o.get("url") or o.get("stream_url", ""),
+            "url": origin + o["archived_url"] if o.get("archived_url") else o.get("url") or o.get("stream_url", ""),
             "title": o.get("title", ""),
             "duration": o.get("duration"),
         }
-        for o in job.outputs
-        if isinstance(o, dict)
+        for o in display.apply(job, ArchivedFile.Role.OUTPUT, job.outputs)
     ]
 
 
-def as_dict(job: Job) -> dict:
+def as_dict(job: Job, origin: str = "") -> dict:
     return {
         "id": str(job.code),
         "provider": job.provider,
@@ -68,22 +72,22 @@ def as_dict(job: Job) -> dict:
         "completed_at": job.completed.isoformat() if job.completed else None,
         "credits_used": _number(job.credits_used),
         "credits_refunded": _number(job.credits_refunded),
-        "outputs": _outputs(job),
+        "outputs": _outputs(job, origin),
         "credential": job.credential.label,
         "owner": job.credential.owner.get_username(),
     }
 
 
-def export_rows(jobs) -> Iterator[dict]:
-    jobs = jobs.select_related("credential__owner").order_by("-created", "-id")
+def export_rows(jobs, origin: str = "") -> Iterator[dict]:
+    jobs = jobs.select_related("credential__owner").prefetch_related(display.prefetch()).order_by("-created", "-id")
     for job in jobs.iterator(chunk_size=CHUNK):
-        yield as_dict(job)
+        yield as_dict(job, origin)
 
 
-def json_stream(jobs) -> Iterator[str]:
+def json_stream(jobs, origin: str = "") -> Iterator[str]:
     yield "["
     first = True
-    for row in export_rows(jobs):
+    for row in export_rows(jobs, origin):
         yield ("" if first else ",\n") + json.dumps(row, ensure_ascii=False)
         first = False
     yield "]\n"
@@ -96,14 +100,14 @@ def _cell(value):
     return value
 
 
-def csv_stream(jobs) -> Iterator[str]:
+def csv_stream(jobs, origin: str = "") -> Iterator[str]:
     # A byte order mark first: without it Excel reads UTF-8 as the local code page and
     # mangles every non-Latin title and name.
     yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
-    for n, row in enumerate(export_rows(jobs), 1):
+    for n, row in enumerate(export_rows(jobs, origin), 1):
         row["outputs"] = json.dumps(row["outputs"], ensure_ascii=False)
         writer.writerow({name: _cell(value) for name, value in row.items()})
         if n % 500 == 0:

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from archive import archiver
 from providers import crypto
 from providers.base import Provider
 from providers.http import KeyRejected, OutOfCredits, ProviderError, RateLimited
@@ -224,6 +225,10 @@ def store(credential: Credential, records: Iterable[JobRecord], now: datetime | 
         # meanwhile; the unique constraint keeps one row and the next sync updates it.
         rows.insert_ignoring_conflicts(Job, to_create, conflict=["credential_id", "external_id"])
         rows.update_by_pk(Job, to_update, UPDATE_FIELDS)
+        # Jobs that finished (or changed) here get their media archived (archive.archiver).
+        archiver.plan_finished(
+            credential, [row["external_id"] for row in to_create] + [j.external_id for j in to_update]
+        )
     tally.new, tally.updated = len(to_create), len(to_update)
     return tally
 

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from archive.display import prefetch as archive_rows
 from providers.http import ProviderError
 from providers.models import Credential
 from teams import access, audit
@@ -190,7 +191,7 @@ def page_rows(filters: JobFilter, cursor: tuple[datetime, int] | None, user) -> 
     # SQLite, which takes them inside subqueries. Each part is SQL that Django compiled,
     # with every value a parameter.
     newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
-    rows = Job.objects.filter(pk__in=newest).select_related("credential__owner")
+    rows = Job.objects.filter(pk__in=newest).select_related("credential__owner").prefetch_related(archive_rows())
     return list(newest_first(rows, None)[: PAGE_SIZE + 1])
 
 
@@ -242,7 +243,8 @@ def active_filters(filters: JobFilter, params: dict[str, str]) -> list[dict]:
 
 
 def _visible_job(request, code) -> Job:
-    return get_object_or_404(Job.objects.visible_to(request.user).select_related("credential__owner"), code=code)
+    jobs = Job.objects.visible_to(request.user).select_related("credential__owner").prefetch_related(archive_rows())
+    return get_object_or_404(jobs, code=code)
 
 
 def job_row(request, code):
@@ -370,7 +372,8 @@ def _export(request, stream, content_type: str, extension: str):
     filters = JobFilter(request.GET or None, queryset=Job.objects.visible_to(request.user), request=request)
     if filters.is_bound and not filters.is_valid():
         return HttpResponseBadRequest(f"Bad filter: {filters.error_text}", content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(stream(filters.qs), content_type=content_type)
+    origin = f"{request.scheme}://{request.get_host()}"
+    response = StreamingHttpResponse(stream(filters.qs, origin), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="genboard-history-{stamp}.{extension}"'
     return response

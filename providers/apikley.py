@@ -47,6 +47,8 @@ class Apikley(Provider):
     # Right after creation record-info answers data:null (or 422 "recordInfo is null") for a
     # while: an imported task id is only "not found" when still unknown an hour later.
     not_known_grace = timedelta(hours=1)
+    # kie.ai deletes generated files after about 14 days (DESIGN: real provider answers).
+    media_retention = timedelta(days=14)
 
     @classmethod
     def parse_stored(cls, raw: dict, external_id: str, kind: str) -> r.JobRecord:

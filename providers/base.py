@@ -38,6 +38,9 @@ class Provider(ABC):
     imports_ids: ClassVar[bool] = False
     # How long an imported id the provider does not know stays pending before it fails.
     not_known_grace: ClassVar[timedelta] = timedelta(0)
+    # How long the provider keeps result files after a job finishes, where it says (None:
+    # unknown). The history shows "expiring in N days" for files not archived yet.
+    media_retention: ClassVar[timedelta | None] = None
 
     def __init__(self, secret: str, http: Http | None = None):
         self.secret = secret

@@ -62,6 +62,8 @@ class Credential(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     # What the last successful check said, e.g. "1,250 credits".
     balance = models.CharField(max_length=100, blank=True)
+    # Copy this key's finished media into Genboard's storage (archive app); the owner may turn it off.
+    archive = models.BooleanField(default=True)
     created = models.DateTimeField(default=timezone.now)
 
     # Sync bookkeeping (history/sync.py).

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from archive.views import key_archive
+
 from . import views
 
 app_name = "providers"
@@ -9,4 +11,5 @@ urlpatterns = [
     path("<uuid:code>/", views.key_detail, name="detail"),
     path("<uuid:code>/check/", views.key_check, name="check"),
     path("<uuid:code>/delete/", views.key_delete, name="delete"),
+    path("<uuid:code>/archive/", key_archive, name="archive"),
 ]

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django import template
 from django.template.defaultfilters import filesizeformat
 
+from archive import display
 from providers.records import DETAILS, json_object
 
 register = template.Library()
@@ -25,8 +26,9 @@ def _playable(item: dict) -> str:
 def media(job) -> dict:
     """What a row or page shows of a job: tracks to play, images, and for denoise the
     original (before) beside the result (after). Outputs are dicts stored by history.sync."""
-    outputs = [o for o in job.outputs if isinstance(o, dict) and _playable(o)]
-    inputs = [o for o in job.inputs if isinstance(o, dict) and _playable(o)]
+    # Archived copies (archive app) stand in for the provider's URLs, which expire.
+    outputs = [o for o in display.apply(job, "output", job.outputs) if _playable(o)]
+    inputs = [o for o in display.apply(job, "input", job.inputs) if _playable(o)]
     images = [o for o in outputs if o.get("kind") == "image"]
     playable = [dict(o, src=_playable(o)) for o in outputs if o.get("kind") in ("audio", "video")]
     return {
@@ -35,6 +37,7 @@ def media(job) -> dict:
         "cover": images[0] if images else None,
         "before": [dict(o, src=_playable(o)) for o in inputs if o.get("kind") in ("audio", "video")],
         "count": len(playable) + len(images),
+        "archive": display.summary(outputs + inputs),
     }
 
 
@@ -127,14 +130,17 @@ def lyrics(job) -> list[tuple[str, str]]:
 
 @register.filter
 def downloads(output: dict) -> list[tuple[str, str]]:
-    """Every format of an output to download: (label, URL), the renditions the provider
-    named (AudioPod's mp3, wav, flac) first, then the output's own URL if it is another."""
+    """Every format of an output to download: (label, URL), Genboard's archived copy first,
+    then the renditions the provider named (AudioPod's mp3, wav, flac), then the output's own
+    URL if it is another."""
     links: dict[str, str] = {}
+    if archived := output.get("archived_url"):
+        links[f"{archived}?download=1"] = output.get("archived_ext") or "File"
     formats = output.get("downloads") if isinstance(output.get("downloads"), dict) else {}
     for name, url in formats.items():
         if isinstance(url, str) and url.startswith(("https://", "http://")):
             links.setdefault(url, str(name).upper()[:10])
-    if (url := output.get("url")) and url not in links:
+    if (url := output.get("url")) and url not in links and url != archived:
         extension = PurePosixPath(urlsplit(url).path).suffix.lstrip(".")
         links[url] = extension.upper() if extension.isalnum() and len(extension) <= 5 else "File"
     return [(label, url) for url, label in links.items()]

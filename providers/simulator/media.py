@@ -13,6 +13,8 @@ import zlib
 from functools import cache
 from urllib.parse import quote
 
+from .protocol import Reply
+
 VARIANTS = 8
 _RATE = 8000
 _NOTES = (261.63, 293.66, 329.63, 392.00, 440.00, 523.25, 587.33, 659.25)  # C major pentatonic-ish
@@ -82,3 +84,18 @@ def serve(kind: str, name: str) -> tuple[bytes, str] | None:
     if kind == "image":
         return png(variant(name)), "image/png"
     return None
+
+
+def sized(body: bytes, content_type: str, size: int) -> Reply:
+    """The file's start, then its sound (or bytes) over and over to exactly `size` bytes,
+    streamed: a benchmark can ask for gigabytes without the simulator holding them."""
+    unit = body * max(1, (1 << 20) // max(len(body), 1))  # about 1 MB per write
+
+    def write(send) -> None:
+        left = size
+        while left > 0:
+            piece = unit[: min(left, len(unit))]
+            send(piece)
+            left -= len(piece)
+
+    return Reply(body=b"", content_type=content_type, headers={"Content-Length": str(size)}, stream=write)

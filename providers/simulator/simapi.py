@@ -7,7 +7,9 @@
 - `POST /_sim/jobs` `{"key": "sim-…", "count": 3, "stream": "audio"?}` → `{"ids": [...]}`.
 - `GET /_sim/log` — request counters; `DELETE /_sim/log` resets them.
 - `GET /_sim/apikley/task-ids` — see apikley.py.
-- `GET /_sim/media/<audio|stream|upload|image>/<name>` — generated media (media.py).
+- `GET /_sim/media/<audio|stream|upload|image>/<name>` — generated media (media.py);
+  `?bytes=N` streams a file of exactly N bytes (benchmarks). `DELETE /_sim/media` makes every
+  media URL answer 404, as after a provider deleted its files; `POST /_sim/media` brings them back.
 """
 
 from urllib.parse import unquote
@@ -72,11 +74,24 @@ def clear_log(request: Request) -> Reply:
 
 def serve_media(request: Request) -> Reply:
     found = media.serve(request.params["kind"], unquote(request.params["path"]))
-    if found is None:
+    if found is None or request.world.media_gone:
         return json_reply({"error": "no such media"}, 404)
     body, content_type = found
+    size = request.arg("bytes")
+    if size and size.isdigit():
+        return media.sized(body, content_type, int(size))
     # Immutable by construction: let the browser keep it.
     return Reply(body=body, content_type=content_type, headers={"Cache-Control": "public, max-age=86400"})
+
+
+def delete_media(request: Request) -> Reply:
+    request.world.media_gone = True
+    return json_reply({"media": "gone"})
+
+
+def restore_media(request: Request) -> Reply:
+    request.world.media_gone = False
+    return json_reply({"media": "served"})
 
 
 ROUTES = [
@@ -88,5 +103,7 @@ ROUTES = [
     Route("sim", "GET", "/_sim/log", get_log),
     Route("sim", "DELETE", "/_sim/log", clear_log),
     Route("sim", "GET", "/_sim/media/{kind}/{path}", serve_media),
+    Route("sim", "DELETE", "/_sim/media", delete_media),
+    Route("sim", "POST", "/_sim/media", restore_media),
     *apikley.SIM_ROUTES,
 ]

@@ -200,6 +200,8 @@ class World:
             "munsit": SlidingWindow(60, 10),
         }
         self.sse_interval = 0.5  # real seconds between Munsit progress events
+        # DELETE /_sim/media: every media URL answers 404, as after a provider deleted its files.
+        self.media_gone = False
         self._accounts: dict[str, Account] = {}
         self._ticks: list[float] = []  # times new jobs appeared, world-wide
         self._new_every = 0.0

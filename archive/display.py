@@ -1,0 +1,116 @@
+"""What a page shows of an output's archive: the URL to play and show (ours once archived),
+and its state in words ("Archived · 3.2 MB", "Expiring in 5 days", "Expired at the provider",
+"Archive failed: …")."""
+
+import math
+import re
+from datetime import datetime
+
+from django.db.models import Prefetch
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from history.models import Job
+from providers.registry import PROVIDERS
+
+from .models import ArchivedFile
+
+# Characters no file system or zip tool takes in a name.
+UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def prefetch() -> Prefetch:
+    """For a page of jobs: every archive row in one query (job.archived.all() then costs none)."""
+    fields = ("pk", "code", "job_id", "role", "position", "kind", "state", "size", "error", "path", "content_type")
+    return Prefetch("archived", queryset=ArchivedFile.objects.only(*fields))
+
+
+def by_item(job: Job) -> dict[tuple[str, int], ArchivedFile]:
+    return {(f.role, f.position): f for f in job.archived.all()}
+
+
+def expires(job: Job, now: datetime | None = None) -> int | None:
+    """Days until the provider deletes the job's files, where its retention is known; 0 or
+    less once past it; None when unknown."""
+    provider = PROVIDERS.get(job.provider)
+    retention = getattr(provider, "media_retention", None)
+    if retention is None:
+        return None
+    since = job.completed or job.created
+    left = (since + retention - (now or timezone.now())).total_seconds()
+    return math.ceil(left / 86400)
+
+
+def state(job: Job, archived: ArchivedFile | None, now: datetime | None = None) -> dict:
+    """{"label", "css", "title"} for one output; an empty label shows nothing."""
+    if archived is not None and archived.state == ArchivedFile.State.DONE:
+        size = archived.size or 0
+        return {"label": f"Archived · {filesizeformat(size)}", "css": "archived", "title": "", "size": size}
+    if archived is not None and archived.state == ArchivedFile.State.GONE:
+        return {"label": "Expired at the provider", "css": "gone", "title": archived.error}
+    if archived is not None and archived.state == ArchivedFile.State.FULL:
+        return {"label": "Archive full", "css": "failed", "title": archived.error}
+    if archived is not None and archived.state == ArchivedFile.State.FAILED:
+        return {"label": f"Archive failed: {archived.error}", "css": "failed", "title": archived.error}
+    days = expires(job, now)
+    if days is not None and days <= 0:
+        return {"label": "Expired at the provider", "css": "gone", "title": "Past the provider's retention"}
+    if days is not None:
+        return {"label": f"Expiring in {days} day{'s' if days != 1 else ''}", "css": "expiring", "title": ""}
+    if archived is not None:
+        return {"label": "Waiting to be archived", "css": "pending", "title": ""}
+    return {"label": "", "css": "", "title": ""}
+
+
+def apply(job: Job, role: str, items: list[dict]) -> list[dict]:
+    """The job's outputs (or inputs) as the templates use them, each given `archive` (its
+    state) and, once archived, our URL in place of the provider's."""
+    archived = by_item(job)
+    now = timezone.now()
+    shown = []
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        row = archived.get((role, position))
+        item = dict(item, archive=state(job, row, now))
+        if row is not None and row.state == ArchivedFile.State.DONE:
+            item["url"] = item["src"] = row.get_absolute_url()
+            item["archived_url"] = item["url"]
+            item["archived_ext"] = row.extension.lstrip(".").upper()[:5]
+        shown.append(item)
+    return shown
+
+
+def summary(items: list[dict]) -> dict:
+    """One state for a whole job (a row of the list): archived when every file is, else the
+    most pressing state of any file."""
+    states = [item["archive"] for item in items if item.get("archive")]
+    if states and all(s["css"] == "archived" for s in states):
+        total = sum(s["size"] for s in states)
+        files = f"{len(states)} files, " if len(states) > 1 else ""
+        return {"label": f"Archived · {files}{filesizeformat(total)}", "css": "archived", "title": ""}
+    for css in ("failed", "gone", "expiring"):
+        for s in states:
+            if s["css"] == css:
+                return s
+    return {"label": "", "css": "", "title": ""}
+
+
+def file_name(job: Job, archived: ArchivedFile, extension: str = "") -> str:
+    """The name a download carries: the job's title, with the track's own title or number
+    when the job has several files, and an extension."""
+    base = job.title or job.external_id
+    items = job.inputs if archived.role == ArchivedFile.Role.INPUT else job.outputs
+    item = items[archived.position] if archived.position < len(items) and isinstance(items, list) else {}
+    if archived.role == ArchivedFile.Role.INPUT:
+        base = f"{base} (original)"
+    elif len(items) > 1:
+        own = item.get("title") if isinstance(item, dict) else ""
+        if archived.kind == "image":
+            base = f"{base} - cover {archived.position + 1}"
+        elif own and own != base:
+            base = f"{base} - {own}"
+        else:
+            base = f"{base} - {archived.position + 1}"
+    base = UNSAFE_NAME.sub(" ", base).strip(" .")[:150] or "file"
+    return base + (extension or archived.extension)
