@@ -3,7 +3,7 @@ from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
-pytest_plugins = ["tests.fixtures_simulator"]
+pytest_plugins = ["tests.fixtures_simulator", "tests.media_host"]
 
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
