@@ -112,5 +112,5 @@ def file_name(job: Job, archived: ArchivedFile, extension: str = "") -> str:
             base = f"{base} - {own}"
         else:
             base = f"{base} - {archived.position + 1}"
-    base = UNSAFE_NAME.sub(" ", base).strip(" .")[:150] or "file"
+    base = " ".join(UNSAFE_NAME.sub(" ", base).split()).strip(" .")[:150] or "file"
     return base + (extension or archived.extension)

@@ -2,6 +2,7 @@
 outputs. `media_host.routes["/x.mp3"] = handler` where handler(h) writes a whole answer with
 the BaseHTTPRequestHandler `h`; every request's path and headers are kept in `.requests`."""
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,10 +30,8 @@ class MediaHost:
                 if route is None:
                     self.send_error(404)
                     return
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     route(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, *args) -> None:
                 pass

@@ -51,7 +51,7 @@ def dialled(monkeypatch):
         "192.168.1.1",
         "127.0.0.1",
         "127.8.9.10",
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104 (an address refused, not bound)
         "169.254.169.254",
         "100.64.0.1",
         "224.0.0.1",
@@ -73,7 +73,9 @@ def test_non_public_addresses_are_refused(address):
     assert not fetch.is_public(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address", ["93.184.216.34", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:8.8.8.8"]
+)
 def test_public_addresses_pass(address):
     assert fetch.is_public(address)
 
@@ -170,7 +172,7 @@ def test_no_credential_ever_reaches_a_media_host(media_host):
     url = media_host.serve("/a.wav", b"RIFF")
     download = fetch.open_url(url, accept="audio/*")
     download.close()
-    (_, headers), = media_host.requests
+    ((_, headers),) = media_host.requests
     names = {name.lower() for name in headers}
     assert names <= {"host", "user-agent", "accept", "accept-encoding"}
     assert headers["Accept"] == "audio/*"
