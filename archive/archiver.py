@@ -57,6 +57,9 @@ SIGNATURES: dict[str, list[tuple[int, bytes, str]]] = {
     ],
     "video": [(4, b"ftyp", "video/mp4"), (0, b"\x1aE\xdf\xa3", "video/webm"), (0, b"OggS", "video/ogg")],
 }
+# The content types each kind may come as. A "video" output may be sound only: Munsit names
+# an output's kind by the uploaded file's name, and denoising a video can give back its audio.
+FAMILIES = {"audio": ("audio/",), "image": ("image/",), "video": ("video/", "audio/")}
 # Never kept whatever the kind says: an SVG can carry script.
 REFUSED_TYPES = {"image/svg+xml"}
 EXTENSIONS = {"audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mp4": ".m4a"}
@@ -228,7 +231,7 @@ def accepted_type(kind: str, declared: str, head: bytes) -> str:
     family = kind if kind in SIGNATURES else "audio"
     if declared in REFUSED_TYPES:
         return ""
-    if declared.startswith(f"{family}/"):
+    if declared.startswith(FAMILIES[family]):
         return declared
     if declared in ("", "application/octet-stream", "binary/octet-stream"):
         for offset, magic, content_type in SIGNATURES[family]:

@@ -52,7 +52,8 @@ def state(job: Job, archived: ArchivedFile | None, now: datetime | None = None) 
         return {"label": "Archive full", "css": "failed", "title": archived.error}
     if archived is not None and archived.state == ArchivedFile.State.FAILED:
         return {"label": f"Archive failed: {archived.error}", "css": "failed", "title": archived.error}
-    days = expires(job, now)
+    # Partial outputs of a running job are not copied yet: nothing to say about them.
+    days = expires(job, now) if job.status == Job.Status.SUCCEEDED else None
     if days is not None and days <= 0:
         return {"label": "Expired at the provider", "css": "gone", "title": "Past the provider's retention"}
     if days is not None:

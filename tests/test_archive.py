@@ -267,7 +267,10 @@ def test_a_rolled_back_removal_keeps_the_files(key, media_host, django_capture_o
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_archive_command_backfills_with_progress(alice, allow_simulator):
+def test_the_archive_command_backfills_with_progress(settings, alice, allow_simulator):
+    # One slot: SQLite's in-memory test database (shared cache) refuses concurrent writers
+    # at once instead of waiting, as the WAL file of a real deployment does.
+    settings.ARCHIVE_HOST_CONCURRENCY = 1
     on = make_credential(alice, "audiopod", label="On", secret="sim-audiopod-on-n12")
     off = make_credential(alice, "munsit", label="Off", secret="sim-munsit-off-n5", archive=False)
     sync_credential(on.pk)
@@ -281,3 +284,12 @@ def test_the_archive_command_backfills_with_progress(alice, allow_simulator):
     assert not ArchivedFile.objects.filter(job__credential=off).exists()
     assert "Off" in text and "archiving is off" in text
     assert f"{done.count()}/{done.count()} files: {done.count()} archived" in text
+
+
+def test_a_video_output_may_be_sound_only_but_not_an_image(key, media_host):
+    sound = media_host.serve("/clip.wav", WAV, "audio/wav")
+    picture = media_host.serve("/clip.png", b"\x89PNG\r\n\x1a\n", "image/png")
+    job = make_job(key, [{"kind": "video", "url": sound}, {"kind": "video", "url": picture}])
+    archiver.plan([job])
+    archive_all(sound)
+    assert row(job, 0).state == "done" and row(job, 1).state == "failed"
