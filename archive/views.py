@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpRespo
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_q.tasks import async_task
 from zipstream import ZIP_STORED, ZipStream
 
@@ -58,7 +58,7 @@ def _read(name: str, start: int, length: int) -> Iterator[bytes]:
             yield data
 
 
-@require_GET
+@require_safe
 def archived_file(request, code):
     """Django's FileResponse answers whole files only, so Range is done here (RFC 9110 §14:
     one range; several get the whole file, which the RFC allows)."""
@@ -138,7 +138,7 @@ def _zip_jobs(request) -> tuple[list[int], str] | HttpResponse:
     return pks, note
 
 
-@require_GET
+@require_safe
 def bulk_zip(request):
     """One zip of the archived files of many jobs, named by title, streamed as it is made
     (zipstream-ng): no zip is held in memory or written to disk, one file is open at a time."""
