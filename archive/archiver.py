@@ -187,13 +187,17 @@ def claim_next(host: str, credentials: list[int] | None = None) -> ArchivedFile 
 
 
 def dispatch() -> int:
-    """The schedule's entry point: start as many slots per host as its limit allows."""
+    """The schedule's entry point: start as many slots per host as its limit allows. Each
+    slot's first file is claimed here, so a slot still waiting in the queue counts as busy."""
     now = timezone.now()
     hosts = due(now).order_by().values_list("host", flat=True).distinct()
     started = 0
     for host in list(hosts):
         for _ in range(host_concurrency() - busy(host, now)):
-            async_task("archive.archiver.run_slot", host, group="archive")
+            first = claim_next(host)
+            if first is None:
+                break
+            async_task("archive.archiver.run_slot", host, first=first.pk, group="archive")
             started += 1
     return started
 
@@ -202,17 +206,21 @@ def run_slot(
     host: str,
     budget: float = SLOT_BUDGET,
     *,
+    first: int | None = None,
     credentials: list[int] | None = None,
     on_file: Callable[[ArchivedFile, str], None] | None = None,
 ) -> int:
-    """Archive a host's due files one after another; returns how many were tried."""
+    """Archive a host's due files one after another, starting with `first` (claimed by the
+    dispatcher); returns how many were tried."""
     stop = time.monotonic() + budget
     tried = 0
-    while time.monotonic() < stop and (row := claim_next(host, credentials)) is not None:
+    row = ArchivedFile.objects.select_related("job__credential").filter(pk=first, state="fetching").first()
+    while row is not None or (time.monotonic() < stop and (row := claim_next(host, credentials)) is not None):
         outcome = archive_one(row)
         tried += 1
         if on_file:
             on_file(row, outcome)
+        row = None
     return tried
 
 

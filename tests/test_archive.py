@@ -230,6 +230,23 @@ def test_dispatch_bounds_concurrency_per_host(settings, key, monkeypatch):
     archiver.claim_next("a.example:443")  # two busy at a.example
     assert archiver.dispatch() == 4
     assert sorted(args[1] for args in queued) == ["a.example:443", "b.example:443", "b.example:443", "b.example:443"]
+    # Each queued slot holds its first file already: a second dispatch starts none.
+    assert ArchivedFile.objects.filter(state="fetching").count() == 6
+    assert archiver.dispatch() == 0
+
+
+def test_a_slot_archives_its_first_file_then_the_hosts_others(key, media_host, monkeypatch):
+    queued = []
+    monkeypatch.setattr(archiver, "async_task", lambda *args, **kwargs: queued.append((args, kwargs)))
+    urls = [media_host.serve(f"/{n}.wav", WAV) for n in range(3)]
+    job = make_job(key, [{"kind": "audio", "url": url} for url in urls])
+    archiver.plan([job])
+    assert archiver.dispatch() == 3
+    (_, host), kwargs = queued[0]
+    assert archiver.run_slot(host, first=kwargs["first"]) == 1  # the others are held by their own slots
+    ArchivedFile.objects.filter(state="fetching").update(state="pending", lease_until=None)
+    assert archiver.run_slot(host) == 2
+    assert ArchivedFile.objects.filter(job=job, state="done").count() == 3
 
 
 def test_dispatch_skips_keys_that_stopped_archiving(key, monkeypatch):
