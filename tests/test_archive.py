@@ -310,3 +310,15 @@ def test_a_video_output_may_be_sound_only_but_not_an_image(key, media_host):
     archiver.plan([job])
     archive_all(sound)
     assert row(job, 0).state == "done" and row(job, 1).state == "failed"
+
+
+def test_a_re_signed_url_replaces_the_old_one_until_the_file_is_archived(key):
+    job = make_job(key, [{"kind": "audio", "url": "https://cdn.example/a.mp3?sig=1"}])
+    archiver.plan([job])
+    job.outputs[0]["url"] = "https://cdn2.example/a.mp3?sig=2"
+    assert archiver.plan([job]) == 0
+    assert (row(job).url, row(job).host) == ("https://cdn2.example/a.mp3?sig=2", "cdn2.example:443")
+    ArchivedFile.objects.filter(job=job).update(state="done")
+    job.outputs[0]["url"] = "https://cdn.example/a.mp3?sig=3"
+    archiver.plan([job])
+    assert row(job).url.endswith("sig=2")
