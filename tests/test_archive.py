@@ -322,3 +322,18 @@ def test_a_re_signed_url_replaces_the_old_one_until_the_file_is_archived(key):
     job.outputs[0]["url"] = "https://cdn.example/a.mp3?sig=3"
     archiver.plan([job])
     assert row(job).url.endswith("sig=2")
+
+
+def test_remove_from_genboard_removes_the_jobs_files(
+    client, alice, key, media_host, django_capture_on_commit_callbacks
+):
+    url = media_host.serve("/a.wav", WAV)
+    job = make_job(key, [{"kind": "audio", "url": url}])
+    archiver.plan([job])
+    archive_all(url)
+    path = row(job).path
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/history/{job.code}/remove/").status_code == 302
+    assert not Job.objects.filter(pk=job.pk).exists()
+    assert not archive_storage().exists(path)
