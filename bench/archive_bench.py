@@ -18,9 +18,6 @@ needs little disk; the figures include writing them.
 
 import argparse
 import os
-import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,19 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchenv import production_env
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchenv import ROOT, free_port, peak_rss_mb, production_env, simulator
 
 
 def rss_mb() -> float:
@@ -70,22 +55,8 @@ def main() -> None:
         ARCHIVE_MAX_FILE_SIZE=str(4 * 1024**3),
         ARCHIVE_FETCH_DEADLINE="3600",
     )
-    sim = subprocess.Popen(  # noqa: S603 (our own command)
-        [sys.executable, "manage.py", "simulate_providers", "--port", str(port), "--no-rate-limits"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with simulator(port, "--no-rate-limits"):
         run(args, base)
-    finally:
-        sim.terminate()
 
 
 def run(args, base: str) -> None:

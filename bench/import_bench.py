@@ -17,28 +17,13 @@ unfinished jobs at the head of an already imported history, refreshed by the nex
 import argparse
 import json
 import os
-import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from benchenv import production_env
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchenv import ROOT, free_port, peak_rss_mb, production_env, simulator
 
 
 def main() -> None:
@@ -56,23 +41,8 @@ def main() -> None:
     for name in ("APIMALL", "APIKLEY", "AUDIOPOD", "MUNSIT"):
         os.environ[f"{name}_BASE_URL"] = base
     # --speed 20: unfinished jobs finish 0.75-12 s after they were made instead of 15-240 s.
-    command = ["simulate_providers", "--port", str(port), "--no-rate-limits", "--new-every", "0", "--speed", "20"]
-    sim = subprocess.Popen(  # noqa: S603 (our own command)
-        [sys.executable, "manage.py", *command],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with simulator(port, "--no-rate-limits", "--new-every", "0", "--speed", "20"):
         run(args, base)
-    finally:
-        sim.terminate()
 
 
 def run(args, base: str) -> None:

@@ -2,15 +2,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.template.defaultfilters import filesizeformat
 
 from archive import archiver
 from archive.models import ArchivedFile
-from providers.models import Credential
-from providers.registry import PROVIDERS
+from history.management.keys import add_key_arguments, key_label, selected_keys
 
 PROGRESS_EVERY = 2.0  # seconds
 
@@ -23,20 +21,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--user", help="only this user's keys (username)")
-        parser.add_argument("--provider", choices=sorted(PROVIDERS), help="only keys of this provider")
+        add_key_arguments(parser)
 
     def handle(self, *args, user=None, provider=None, **options):
-        credentials = Credential.objects.select_related("owner").order_by("owner__username", "provider", "label")
-        if user:
-            if not get_user_model().objects.filter(username=user).exists():
-                raise CommandError(f"No user named “{user}”.")
-            credentials = credentials.filter(owner__username=user)
-        if provider:
-            credentials = credentials.filter(provider=provider)
+        credentials = selected_keys(user, provider)
         chosen = []
         for credential in credentials:
-            label = f"{credential.owner.username} / {credential.label} ({credential.provider} …{credential.last4})"
+            label = key_label(credential)
             if not credential.archive:
                 self.stdout.write(f"{label}: skipped, archiving is off for this key")
                 continue
