@@ -1,4 +1,6 @@
-"""django-q2 entry points. Tasks get ids, never secrets, as arguments."""
+"""django-q2 entry points. Tasks get ids, never secrets, as arguments, and hand back plain
+summaries: django-q2 pickles a task's return value into its Task row, where a model
+instance (a Credential with its ciphertext) would outlive key rotation and reach the admin."""
 
 from datetime import timedelta
 
@@ -9,6 +11,7 @@ from django_q.tasks import async_task
 from providers.models import Credential
 
 from .models import Job, SyncRun
+from .sync import sync_credential
 
 # A key queued this long ago without its task starting is queued again.
 REQUEUE_AFTER = timedelta(minutes=15)
@@ -35,7 +38,7 @@ def dispatch() -> int:
     ids = list(due_credentials(now).order_by("next_sync").values_list("pk", flat=True)[:DISPATCH_LIMIT])
     Credential.objects.filter(pk__in=ids).update(enqueued=now)
     for pk in ids:
-        async_task("history.sync.sync_credential", pk, task_name=f"sync-key-{pk}", group="sync")
+        async_task("history.tasks.sync_key", pk, task_name=f"sync-key-{pk}", group="sync")
     return len(ids)
 
 
@@ -48,5 +51,16 @@ def enqueue_sync(credential: Credential, trigger: str = SyncRun.Trigger.MANUAL) 
         return active
     run = SyncRun.objects.create(credential=credential, trigger=trigger)
     Credential.objects.filter(pk=credential.pk).update(enqueued=timezone.now())
-    async_task("history.sync.sync_credential", credential.pk, run_id=run.pk, trigger=trigger, group="sync")
+    async_task("history.tasks.sync_key", credential.pk, run_id=run.pk, trigger=trigger, group="sync")
     return run
+
+
+def sync_key(credential_id: int, run_id: int | None = None, trigger: str = SyncRun.Trigger.SCHEDULE) -> dict:
+    """The worker's sync task: sync_credential(), reported as counts and a state only."""
+    outcome = sync_credential(credential_id, run_id=run_id, trigger=trigger)
+    if outcome is None:
+        return {"credential": credential_id, "state": "gone"}
+    run = SyncRun.objects.filter(pk=outcome.run.pk).values("pk", "state", "pages", "requests", "new", "updated").first()
+    if run is None:  # pruned meanwhile (only the latest runs of a key are kept)
+        return {"credential": credential_id, "state": outcome.run.state, "failed": bool(outcome.error)}
+    return {"credential": credential_id, "run": run.pop("pk"), **run, "failed": bool(outcome.error)}

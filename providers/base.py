@@ -9,6 +9,7 @@ from django.conf import settings
 
 from .http import Http, ProviderError, Response, default_http
 from .records import JobRecord, Page
+from .redaction import Redactor
 
 # Key checks run while a person waits on the key form: fail fast.
 KEY_CHECK_DEADLINE = 10.0
@@ -45,6 +46,7 @@ class Provider(ABC):
     def __init__(self, secret: str, http: Http | None = None):
         self.secret = secret
         self.http = http or default_http()
+        self.redactor = Redactor(secret)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} key …{self.secret[-4:]}>"
@@ -65,13 +67,18 @@ class Provider(ABC):
         json_body: Any = None,
         deadline: float | None = None,
     ) -> Response:
+        """The one way in for what a provider sends: its errors and its answers leave here
+        with the key masked (providers/redaction.py), whatever part of them echoes it."""
         headers = {"Accept": "application/json", **self.auth_headers()}
         try:
-            return self.http.request(
+            response = self.http.request(
                 method, self.base_url + path, headers=headers, params=params, json_body=json_body, deadline=deadline
             )
         except ProviderError as e:
             raise self.redact(self.classify(e)) from e.__cause__
+        response.body = self.redactor.raw(response.body)
+        response.clean = self.redactor.value
+        return response
 
     def classify(self, error: ProviderError) -> ProviderError:
         """The error as this provider means it: an adapter whose error bodies say more than
@@ -80,9 +87,9 @@ class Provider(ABC):
 
     def redact(self, error: ProviderError) -> ProviderError:
         """A provider may echo the key back in its error text: keep only the last four."""
-        if len(self.secret) >= 4 and self.secret in error.message:
-            error.message = error.message.replace(self.secret, "…" + self.secret[-4:])
-            error.args = (error.message,)
+        error.message = self.redactor.text(error.message)
+        error.code = self.redactor.text(error.code)
+        error.args = (error.message,)
         return error
 
     @abstractmethod

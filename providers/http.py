@@ -17,7 +17,7 @@ import email.utils
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,10 +84,13 @@ class Response:
     headers: Mapping[str, str]
     body: bytes
     host: str
+    # Applied to the decoded JSON (Provider.call sets it to mask the key; see redaction.py).
+    clean: Callable[[Any], Any] | None = None
 
     def json(self) -> Any:
         try:
-            return json.loads(self.body)
+            data = json.loads(self.body)
+            return self.clean(data) if self.clean else data
         except (ValueError, UnicodeDecodeError) as e:
             raise ProviderError(
                 f"{self.host} sent a malformed response (not JSON, {len(self.body)} bytes).", status=self.status

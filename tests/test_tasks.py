@@ -56,7 +56,7 @@ def test_dispatch_queues_one_task_per_due_key_with_ids_only(alice):
     assert tasks.dispatch() == 1
     assert tasks.dispatch() == 0  # already queued
     (queued,) = queued_tasks()
-    assert queued["func"] == "history.sync.sync_credential" and queued["args"] == (credential.pk,)
+    assert queued["func"] == "history.tasks.sync_key" and queued["args"] == (credential.pk,)
     assert secret not in str(queued) and credential.last4 not in str(queued)
     credential.refresh_from_db()
     assert credential.enqueued is not None

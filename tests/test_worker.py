@@ -66,8 +66,12 @@ def test_the_worker_imports_every_key_on_its_own(make_simulator, tmp_path):
         # The web server and the worker share the file without "database is locked".
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tasks = db.execute("SELECT func, args FROM django_q_task").fetchall()
+        results = [dbsafe_decode(r) for (r,) in db.execute("SELECT result FROM django_q_task WHERE result IS NOT NULL")]
         runs = db.execute("SELECT trigger, state FROM history_syncrun").fetchall()
-    assert {func for func, _ in tasks} >= {"history.tasks.dispatch", "history.sync.sync_credential"}
+    assert {func for func, _ in tasks} >= {"history.tasks.dispatch", "history.tasks.sync_key"}
     # Tasks get ids, never secrets: every argument of every task is a number.
     assert all(isinstance(arg, int) for _, args in tasks if args for arg in dbsafe_decode(args))
+    # Results are plain summaries: a pickled Credential would keep its ciphertext in the row.
+    assert results and all(isinstance(result, dict | int) for result in results)
+    assert all(isinstance(v, str | int | bool) for r in results if isinstance(r, dict) for v in r.values())
     assert sorted(runs) == [("schedule", "done"), ("schedule", "done")]
