@@ -5,6 +5,7 @@ encryption key kept in var/). Production (DEBUG=0) refuses to start without
 SECRET_KEY and CREDENTIAL_ENCRYPTION_KEYS: see core/checks.py.
 """
 
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -88,9 +89,23 @@ TEMPLATES = [
     },
 ]
 
+
+def private_dir(path: Path) -> None:
+    """Make `path` readable by its owner only (it holds the dev database and dev key)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty and owner-only unless it exists: SQLite then keeps the file's mode,
+    and gives its -wal and -shm files the same one."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 # --- Database ---------------------------------------------------------------------------
 if not env("DATABASE_URL"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
+    private_file(VAR_DIR / "genboard.sqlite3")
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'genboard.sqlite3'}",

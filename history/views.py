@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, Streaming
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -379,10 +380,13 @@ def _export(request, stream, content_type: str, extension: str):
     return response
 
 
+# Exports hold a person's whole history: no browser or proxy cache keeps a copy (no-store).
+@never_cache
 def export_json(request):
     return _export(request, export.json_stream, "application/json", "json")
 
 
+@never_cache
 def export_csv(request):
     return _export(request, export.csv_stream, "text/csv; charset=utf-8", "csv")
 

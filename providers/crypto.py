@@ -32,7 +32,7 @@ def key_id(key: str) -> str:
 def _dev_key() -> str:
     path = settings.VAR_DIR / "dev-credential-key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # O_EXCL: when the web server and a worker start together, one of them writes it.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

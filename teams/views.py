@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import actions
@@ -63,6 +64,9 @@ def team_detail(request, slug):
     return render(request, "teams/detail.html", context)
 
 
+# Pages that show an invite token (the members page lists them; an invite page has one in
+# its URL) are sent with no-store, so no shared cache or back button hands one on.
+@never_cache
 def members(request, slug):
     team, member = get_team_for_user(request, slug, need=Role.ADMIN if request.method == "POST" else Role.VIEWER)
     roles = assignable_roles(member)
@@ -219,6 +223,7 @@ def invite_delete(request, slug, code):
 
 
 @login_not_required
+@never_cache
 def invite(request, token):
     """An invite link. Anonymous visitors are told what it is and offered sign-up or log-in;
     the token waits in their session, and signing up joins them (teams/signals.py)."""
