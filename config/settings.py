@@ -159,6 +159,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 # Failed log-ins are counted per login name (whether or not it exists) and per address,
 # then refused for the rest of the window: allauth keeps the counters in the cache.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# The per-account count ("key") is the account, whichever of its names was typed.
+ACCOUNT_ADAPTER = "core.login_limits.AccountAdapter"
 ACCOUNT_SESSION_REMEMBER = None
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/history/"
@@ -251,6 +253,12 @@ STORAGES = {
 }
 
 # --- Security ---------------------------------------------------------------------------
+# How many proxies we run in front of Genboard (DESIGN: 0 = clients connect directly). Each
+# one appends the address it was reached from to X-Forwarded-For, so the client is the entry
+# that many places from the end; entries before it are whatever the client sent. allauth's
+# per-address log-in limits count that entry.
+TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT", "0").strip()
+ALLAUTH_TRUSTED_PROXY_COUNT = int(TRUSTED_PROXY_COUNT) if TRUSTED_PROXY_COUNT.isdigit() else 0
 # Production runs behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True

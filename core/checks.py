@@ -98,3 +98,18 @@ def refuse_misconfigured_start() -> None:
     from django.core.management import call_command
 
     call_command("check", fail_level="ERROR", stdout=io.StringIO())
+
+
+@register()
+def trusted_proxy_count(app_configs, **kwargs) -> list[Error]:
+    value = str(getattr(settings, "TRUSTED_PROXY_COUNT", "0"))
+    if value.isdigit():
+        return []
+    return [
+        Error(
+            f"TRUSTED_PROXY_COUNT must be a whole number, not “{value}”.",
+            hint="Set it to the number of proxies in front of Genboard that append to X-Forwarded-For "
+            "(0, the default, when clients connect directly).",
+            id="genboard.E005",
+        )
+    ]
