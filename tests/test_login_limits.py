@@ -18,7 +18,7 @@ def fail(client, login: str, *, via: str = "") -> str:
     return client.post("/accounts/login/", {"login": login, "password": "wrong"}, headers=headers).text
 
 
-def log_in(client, login: str, password: str = "alice-pass-2026", *, via: str = "") -> int:
+def log_in(client, login: str, password: str = "alice-pass-2026", *, via: str = "") -> int:  # noqa: S107
     headers = {"X-Forwarded-For": via} if via else {}
     return client.post("/accounts/login/", {"login": login, "password": password}, headers=headers).status_code
 
