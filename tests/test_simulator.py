@@ -688,6 +688,14 @@ def test_forced_429_and_latency(simulator, call):
     assert time.monotonic() - started >= 0.2
 
 
+def test_drip_sends_the_whole_answer_a_trickle_at_a_time(simulator, call):
+    simulator.world.faults.set("munsit", drip=0.01)
+    started = time.monotonic()
+    response = call("munsit", "/api/v1/denoise", sim_key("munsit"), limit=1)
+    assert response.status_code == 200 and len(response.json()) == 1
+    assert time.monotonic() - started >= 0.01 * (len(response.content) // 16)
+
+
 def test_error_rate_is_a_share_of_requests(simulator, call):
     simulator.world.rate_limits = False
     simulator.world.faults.set("munsit", error_rate=0.3)

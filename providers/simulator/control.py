@@ -16,6 +16,7 @@ class Fault:
     """Misbehaviour switched on for one provider's API endpoints (never for /_sim/ ones)."""
 
     latency: float = 0.0  # seconds of real time slept before answering
+    drip: float = 0.0  # seconds of real time between the 16-byte pieces an answer is sent in
     error_rate: float = 0.0  # share of requests answered with `error_status`
     error_status: int = 500  # 500: the provider's own error body; 502/503/504: a proxy's HTML page
     truncate_rate: float = 0.0  # share of answers cut in half (Content-Length matches the cut body)
@@ -24,8 +25,8 @@ class Fault:
     maintenance: bool = False  # Apikley only: HTTP 200 with code 455
 
     def validate(self) -> None:
-        if self.latency < 0 or self.retry_after < 0:
-            raise ValueError("latency and retry_after cannot be negative")
+        if self.latency < 0 or self.retry_after < 0 or self.drip < 0:
+            raise ValueError("latency, drip and retry_after cannot be negative")
         for name in ("error_rate", "truncate_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")

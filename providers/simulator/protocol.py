@@ -40,6 +40,7 @@ class Reply:
     # Streamed replies (SSE): called with a write function; the connection closes after it.
     stream: Callable[[Callable[[bytes], None]], None] | None = None
     code: int | None = None  # Apikley's in-body status, for the request log
+    drip: float = 0.0  # seconds between 16-byte pieces of the body (the `drip` fault)
 
 
 def json_reply(data: Any, status: int = 200, *, headers: dict[str, str] | None = None) -> Reply:

@@ -131,6 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.stream is None and reply.body and faults.roll(fault.truncate_rate):
             # Cut mid-JSON; Content-Length is the cut length, so the HTTP framing stays valid.
             reply.body = reply.body[: len(reply.body) // 2]
+        reply.drip = fault.drip
         return reply
 
     def _send(self, reply: Reply) -> None:
@@ -152,7 +153,16 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.drip:
+                    # A trickle: each piece comes well within any read timeout, the whole
+                    # answer takes ages.
+                    self.wfile.flush()
+                    for start in range(0, len(reply.body), 16):
+                        self.wfile.write(reply.body[start : start + 16])
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
+                else:
+                    self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away; nothing to tell it
 

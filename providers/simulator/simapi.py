@@ -2,7 +2,7 @@
 
 - `GET /_sim/` — clock, speed, settings, number of accounts.
 - `GET /_sim/faults` — current faults; `POST` `{"<provider>|all": {field: value}}` changes
-  them (fields: latency, error_rate, error_status, truncate_rate, rate_limited, retry_after,
+  them (fields: latency, drip, error_rate, error_status, truncate_rate, rate_limited, retry_after,
   maintenance), answering the new state or 400; `DELETE` clears every fault.
 - `POST /_sim/jobs` `{"key": "sim-…", "count": 3, "stream": "audio"?}` → `{"ids": [...]}`.
 - `GET /_sim/log` — request counters; `DELETE /_sim/log` resets them.
