@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -205,6 +206,9 @@ class Http:
         except requests.Timeout as e:
             raise Unreachable(f"{host} did not answer in time.") from e
         except requests.ConnectionError as e:
+            # With retries configured, requests reports a read timeout as a ConnectionError.
+            if isinstance(getattr(e.args[0] if e.args else None, "reason", None), urllib3.exceptions.ReadTimeoutError):
+                raise Unreachable(f"{host} did not answer in time.") from e
             raise Unreachable(f"Could not connect to {host}.") from e
         except requests.RequestException as e:
             raise Unreachable(f"Request to {host} failed ({type(e).__name__}).") from e
@@ -231,14 +235,24 @@ class Http:
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise ProviderError(f"{host} sent a response larger than {self.max_bytes} bytes.", status=r.status_code)
         chunks, size = [], 0
-        for chunk in r.iter_content(64 * 1024):
+        while True:
+            # read1 returns what one read from the socket brought: a provider trickling its
+            # answer is held to the deadline piece by piece (iter_content would wait for a
+            # whole 64 KB chunk, or the end of the body, before looking at the clock).
+            try:
+                chunk = r.raw.read1(64 * 1024, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError as e:
+                raise requests.Timeout(str(e)) from e
+            except urllib3.exceptions.HTTPError as e:
+                raise requests.ConnectionError(str(e)) from e
+            if not chunk:
+                return b"".join(chunks)
             size += len(chunk)
             if size > self.max_bytes:
                 raise ProviderError(f"{host} sent a response larger than {self.max_bytes} bytes.", status=r.status_code)
             if time.monotonic() > give_up_at:
                 raise Unreachable(f"{host} took too long to send its answer.")
             chunks.append(chunk)
-        return b"".join(chunks)
 
 
 _local = threading.local()

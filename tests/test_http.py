@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import requests
 import responses
@@ -123,3 +125,22 @@ def test_apikley_errors_in_a_200_body(settings, code, error):
     with pytest.raises(error) as e:
         Apikley("k-apikley").check_key()
     assert type(e.value) is error and "nope" in str(e.value)
+
+
+def test_a_trickling_answer_is_held_to_the_deadline(make_simulator):
+    simulator = make_simulator()
+    simulator.world.faults.set("munsit", drip=0.02)  # 16 bytes every 20 ms: a 100-record page takes minutes
+    http = Http(read_timeout=5.0, deadline=0.5)
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match="took too long"):
+        http.request("GET", simulator.base_url + "/api/v1/denoise?limit=100", headers={"x-api-key": "sim-munsit-t"})
+    assert time.monotonic() - started < 3  # not the minutes the whole answer would take
+
+
+def test_pieces_further_apart_than_the_read_timeout_are_a_temporary_failure(make_simulator):
+    simulator = make_simulator()
+    simulator.world.faults.set("munsit", drip=0.5)
+    http = Http(read_timeout=0.2, deadline=5.0)
+    with pytest.raises(Unreachable) as e:
+        http.request("GET", simulator.base_url + "/api/v1/denoise?limit=5", headers={"x-api-key": "sim-munsit-t"})
+    assert not e.value.permanent
