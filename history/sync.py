@@ -36,7 +36,7 @@ from providers.http import KeyRejected, OutOfCredits, ProviderError, RateLimited
 from providers.models import Credential
 from providers.records import CANCELED, FAILED, PENDING, RUNNING, SUCCEEDED, UNKNOWN, JobRecord, Page
 
-from . import removal, rows
+from . import outage, removal, rows
 from .models import Job, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -493,6 +493,9 @@ class Outcome:
     credential: Credential
     run: SyncRun
     error: str = ""
+    # Why the provider counts as down: it did not answer in time or could not be reached
+    # (history/outage.py).
+    provider_down: str = ""
 
 
 def sync_credential(
@@ -505,6 +508,10 @@ def sync_credential(
     Credential.objects.filter(pk=credential_id).update(enqueued=None)
     run = SyncRun.objects.filter(pk=run_id).first() if run_id else None
     run = run or SyncRun.objects.create(credential=credential, trigger=trigger)
+    if why := outage.down(credential.provider):
+        # Another key just paid a full timeout to learn this: no point paying it again.
+        finish(run, SyncRun.State.SKIPPED, outage.waiting_message(credential.provider, why))
+        return Outcome(credential, run, "", provider_down=why)
     token = uuid.uuid4()
     if not claim(credential_id, token):
         finish(run, SyncRun.State.SKIPPED, "Another worker is syncing this key right now.")
@@ -528,6 +535,9 @@ def sync_credential(
         except ProviderError as e:
             outcome.error = e.message
             record_failure(credential, e)
+            if outage.is_outage(e):
+                outage.mark_down(credential.provider, e)
+                outcome.provider_down = e.message
         else:
             record_success(credential, more_to_do=syncer.more_to_do)
         run.refresh_from_db()

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from history import outage
 from history.management.keys import add_key_arguments, key_label, selected_keys
 from history.models import Job, SyncRun
 from history.sync import sync_credential
@@ -20,8 +21,16 @@ class Command(BaseCommand):
         credentials = selected_keys(user, provider)
         now = timezone.now()
         synced = 0
+        # Providers that did not answer in time during this pass: their other keys wait for
+        # the next run rather than each paying the full timeout (history/outage.py).
+        down: dict[str, str] = {}
         for credential in credentials:
             label = key_label(credential)
+            if credential.provider in down:
+                self.stdout.write(
+                    f"{label}: skipped, {outage.waiting_message(credential.provider, down[credential.provider])}"
+                )
+                continue
             if not credential.usable:
                 self.stdout.write(f"{label}: skipped, key {credential.get_status_display().lower()}")
                 continue
@@ -31,6 +40,8 @@ class Command(BaseCommand):
             outcome = sync_credential(credential.pk, trigger=SyncRun.Trigger.COMMAND)
             if outcome is None:  # deleted meanwhile
                 continue
+            if outcome.provider_down:
+                down[credential.provider] = outcome.provider_down
             synced += 1
             run = outcome.run
             run.refresh_from_db()

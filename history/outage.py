@@ -1,0 +1,40 @@
+"""A provider that stopped answering: its other keys wait for the next run.
+
+A hanging, trickling or unreachable provider costs each key that asks it a full timeout
+(up to the HTTP deadline), so a sync pass over many keys of one provider would pay that
+once per key. After one key's sync missed the deadline or could not connect, the provider
+counts as down until the next dispatch (a minute); meanwhile its keys are skipped without
+a failure of their own, and stay due. `manage.py sync` also remembers it for the rest of
+its pass, however long that pass takes.
+"""
+
+from django.core.cache import cache
+
+from providers.http import ProviderError, Unreachable
+from providers.registry import PROVIDERS
+
+# One dispatch interval (history/migrations/0003_dispatch_schedule.py: every minute).
+DOWN_FOR = 60
+
+
+def _key(provider: str) -> str:
+    return f"genboard:provider-down:{provider}"
+
+
+def is_outage(error: ProviderError) -> bool:
+    """No answer in time or no connection: the provider's trouble, not the key's."""
+    return isinstance(error, Unreachable)
+
+
+def mark_down(provider: str, error: ProviderError) -> None:
+    cache.set(_key(provider), error.message[:300], DOWN_FOR)
+
+
+def down(provider: str) -> str:
+    """Why the provider counts as down now ("" when it does not)."""
+    return cache.get(_key(provider), "")
+
+
+def waiting_message(provider: str, why: str) -> str:
+    name = PROVIDERS[provider].name
+    return f"{name} did not answer just now ({why}): this key waits for the next run."
