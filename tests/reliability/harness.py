@@ -177,7 +177,7 @@ def play(fault: Fault, simulator: SimulatorServer, keys: list[Credential]) -> Fi
     world.faults.reset()
     revoked: dict[int, str] = {}
     if fault.special == "revoked":
-        for credential in keys[:: len(keys) // len(PROVIDERS)]:  # the first key of each provider
+        for credential in {key.provider: key for key in reversed(keys)}.values():  # the first of each provider
             revoked[credential.pk] = credential.secret.reveal()
             credential.set_secret(f"revoked-{credential.provider}-0000")
             credential.status = Credential.Status.OK
