@@ -68,7 +68,7 @@ def run(args) -> None:
         print(f"connect, {http.read_timeout:g} s read, {http.deadline:g} s a request")
         # Hang past the read timeout; drip 16 bytes per 0.05 s, so a page outlasts the deadline.
         results = []
-        for fault in faults(hang=http.read_timeout + 5 * args.scale, drip=0.05):
+        for fault in faults(hang=http.read_timeout + 5 * args.scale, drip=0.05, slow=0.3):
             results.append(play(fault, simulator, keys))
             print(f"  {results[-1].slowest:7.2f} s  {fault.name}", flush=True)
     print(report(results))

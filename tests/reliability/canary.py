@@ -46,7 +46,7 @@ def admin_pages() -> Iterator[str]:
         except NoReverseMatch:
             continue
         yield reverse(f"{name}_changelist") + "?q=sim"
-        for pk in model._default_manager.values_list("pk", flat=True)[:5]:
+        for pk in model._default_manager.values_list("pk", flat=True)[:3]:
             try:
                 yield reverse(f"{name}_change", args=[pk])
             except NoReverseMatch:

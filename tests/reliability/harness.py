@@ -46,13 +46,14 @@ class Fault:
     special: str = ""  # "refused": nothing listens; "revoked": one key per provider is refused
 
 
-def faults(hang: float, drip: float) -> list[Fault]:
+def faults(hang: float, drip: float, slow: float) -> list[Fault]:
     """The fourteen faults: `hang` is a latency past the read timeout, `drip` the seconds
-    between 16-byte pieces (slow enough that no page arrives within the deadline)."""
+    between 16-byte pieces (slow enough that no page arrives within the deadline), `slow` a
+    latency within the timeouts."""
     return [
         Fault("hanging (no answer within the read timeout)", {"latency": hang}),
         Fault("dripping (an answer trickling in)", {"drip": drip}),
-        Fault("slow (answers after 0.3 s)", {"latency": 0.3}),
+        Fault(f"slow (answers after {slow:g} s)", {"latency": slow}),
         Fault("500 on every request", {"error_rate": 1.0}),
         Fault("502 proxy page", {"error_rate": 1.0, "error_status": 502}),
         Fault("503 proxy page", {"error_rate": 1.0, "error_status": 503}),
