@@ -12,7 +12,7 @@ def forget(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("history", "0005_history_at_scale"),
+        ("history", "0007_search_tags_and_lyrics"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
