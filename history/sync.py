@@ -259,13 +259,15 @@ class LeaseLost(Exception):
 
 
 class Syncer:
-    def __init__(self, credential: Credential, provider: Provider, run: SyncRun, token: uuid.UUID):
+    def __init__(
+        self, credential: Credential, provider: Provider, run: SyncRun, token: uuid.UUID, budget: float | None = None
+    ):
         self.credential = credential
         self.provider = provider
         self.run = run
         self.token = token
         self.tally = Tally()
-        self.deadline = time.monotonic() + run_budget()
+        self.deadline = time.monotonic() + min(run_budget(), run_budget() if budget is None else budget)
         self.more_to_do = False
         self.saved = 0.0
         self.positions: dict[tuple[str, datetime], range] = {}
@@ -499,9 +501,16 @@ class Outcome:
 
 
 def sync_credential(
-    credential_id: int, *, run_id: int | None = None, trigger: str = SyncRun.Trigger.SCHEDULE
+    credential_id: int,
+    *,
+    run_id: int | None = None,
+    trigger: str = SyncRun.Trigger.SCHEDULE,
+    budget: float | None = None,
 ) -> Outcome | None:
-    """Sync one key now, if no other worker is on it. Returns None for a key that is gone."""
+    """Sync one key now, if no other worker is on it. Returns None for a key that is gone.
+
+    `budget` (seconds) shortens the run's own budget: what is left of its provider's share
+    of a `manage.py sync` pass."""
     credential = Credential.objects.filter(pk=credential_id).first()
     if credential is None:
         return None
@@ -525,7 +534,7 @@ def sync_credential(
             finish(run, SyncRun.State.SKIPPED, f"The key is {credential.get_status_display().lower()}: not used.")
             return outcome
         try:
-            syncer = Syncer(credential, credential.client(), run, token)
+            syncer = Syncer(credential, credential.client(), run, token, budget)
             syncer.sync()
         except crypto.SecretUnavailable:
             credential.check_with_provider()  # records "re-enter" and says why

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import timezone
 
 from history.models import SyncRun
 from history.sync import sync_credential
@@ -68,3 +69,24 @@ def test_a_provider_that_answers_with_errors_is_not_down(simulator, short_timeou
     call_command("sync", stdout=out)
     assert "did not answer just now" not in out.getvalue()
     assert {e.key for e in simulator.world.log.entries(provider="munsit")} == {f"sim-munsit-k{n}-n10" for n in range(3)}
+
+
+def test_a_slow_provider_gets_its_share_of_the_pass(simulator, settings, alice):
+    simulator.world.new_every = 0
+    slow = [make_credential(alice, "munsit", f"s{n}", f"sim-munsit-s{n}-n1000", status="ok") for n in range(3)]
+    fast = make_credential(alice, "audiopod", "f0", "sim-audiopod-f0-n10", status="ok")
+    simulator.world.faults.set("munsit", latency=0.3)  # every page answers, slowly
+    settings.GENBOARD_PROVIDER_PASS_BUDGET = 0.5
+    out = io.StringIO()
+    call_command("sync", stdout=out)
+    text = out.getvalue()
+    assert text.count("used this pass's 0.5 s: this key waits for the next run") == 2, text
+    first = slow[0]
+    first.refresh_from_db()
+    # Stopped by the share, not failed: it resumes where it stopped on the next run.
+    assert first.failures == 0 and first.cursor[""]["resume"] >= 1 and first.next_sync <= timezone.now()
+    assert "f0 (audiopod" in text and "10 new" in text  # the other provider has its own share
+    for waited in slow[1:]:
+        waited.refresh_from_db()
+        assert waited.next_sync is None and not SyncRun.objects.filter(credential=waited).exists()
+    assert fast.sync_runs.get().state == SyncRun.State.DONE

@@ -125,9 +125,9 @@ def run_pass(figures: Figures) -> None:
 
 
 @contextmanager
-def pointed_at(url: str) -> Iterator[None]:
-    saved = {name: getattr(settings, name) for name in BASE_URL_SETTINGS}
-    for name in BASE_URL_SETTINGS:
+def pointed_at(url: str, names: tuple[str, ...] = BASE_URL_SETTINGS) -> Iterator[None]:
+    saved = {name: getattr(settings, name) for name in names}
+    for name in names:
         setattr(settings, name, url)
     try:
         yield
@@ -166,9 +166,11 @@ def calls_after_401(log, revoked: set[str]) -> int:
     return late
 
 
-def play(fault: Fault, simulator: SimulatorServer, keys: list[Credential]) -> Figures:
-    """Play one fault: a pass under it and a pass after it (the simulator's clock does not
-    move, so every Retry-After is still running during the second)."""
+def play(fault: Fault, simulator: SimulatorServer, keys: list[Credential], target: str = "all") -> Figures:
+    """Play one fault on every provider (`target` "all") or one: a pass under it and a pass
+    after it (the simulator's clock does not move, so every Retry-After is still running
+    during the second)."""
+    targets = PROVIDERS if target == "all" else (target,)
     world = simulator.world
     figures = Figures(fault.name)
     make_everything_due()
@@ -178,15 +180,16 @@ def play(fault: Fault, simulator: SimulatorServer, keys: list[Credential]) -> Fi
     world.faults.reset()
     revoked: dict[int, str] = {}
     if fault.special == "revoked":
-        for credential in {key.provider: key for key in reversed(keys)}.values():  # the first of each provider
+        first = {key.provider: key for key in reversed(keys) if key.provider in targets}  # the first of each
+        for credential in first.values():
             revoked[credential.pk] = credential.secret.reveal()
             credential.set_secret(f"revoked-{credential.provider}-0000")
             credential.status = Credential.Status.OK
             credential.save()
     elif fault.fields:
-        world.faults.set("all", **fault.fields)
+        world.faults.set(target, **fault.fields)
     if fault.special == "refused":
-        with pointed_at(REFUSED):
+        with pointed_at(REFUSED, tuple(f"{p.upper()}_BASE_URL" for p in targets)):
             run_pass(figures)
     else:
         run_pass(figures)

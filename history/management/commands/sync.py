@@ -1,3 +1,5 @@
+import time
+
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -21,15 +23,13 @@ class Command(BaseCommand):
         credentials = selected_keys(user, provider)
         now = timezone.now()
         synced = 0
-        # Providers that did not answer in time during this pass: their other keys wait for
-        # the next run rather than each paying the full timeout (history/outage.py).
-        down: dict[str, str] = {}
+        # Each provider gets a share of the pass; one that went down in it is not asked again
+        # (history/outage.py).
+        budget = outage.PassBudget(outage.pass_budget())
         for credential in credentials:
             label = key_label(credential)
-            if credential.provider in down:
-                self.stdout.write(
-                    f"{label}: skipped, {outage.waiting_message(credential.provider, down[credential.provider])}"
-                )
+            if why := budget.waiting(credential.provider):
+                self.stdout.write(f"{label}: skipped, {why}")
                 continue
             if not credential.usable:
                 self.stdout.write(f"{label}: skipped, key {credential.get_status_display().lower()}")
@@ -37,11 +37,13 @@ class Command(BaseCommand):
             if credential.paused_until and credential.paused_until > now:
                 self.stdout.write(f"{label}: skipped, waiting until {credential.paused_until:%H:%M:%S} UTC")
                 continue
-            outcome = sync_credential(credential.pk, trigger=SyncRun.Trigger.COMMAND)
+            started = time.monotonic()
+            outcome = sync_credential(
+                credential.pk, trigger=SyncRun.Trigger.COMMAND, budget=budget.remaining(credential.provider)
+            )
+            budget.spend(credential.provider, time.monotonic() - started, down=outcome.provider_down if outcome else "")
             if outcome is None:  # deleted meanwhile
                 continue
-            if outcome.provider_down:
-                down[credential.provider] = outcome.provider_down
             synced += 1
             run = outcome.run
             run.refresh_from_db()
