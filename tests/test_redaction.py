@@ -103,6 +103,6 @@ def test_old_task_results_holding_keys_are_forgotten(alice):
     now = timezone.now()
     Task.objects.create(id="a" * 32, name="old", func="history.sync.sync_credential", started=now, stopped=now)
     Task.objects.create(id="b" * 32, name="new", func="history.tasks.sync_key", started=now, stopped=now)
-    migration = importlib.import_module("history.migrations.0008_forget_pickled_sync_results")
+    migration = importlib.import_module("history.migrations.0009_forget_pickled_sync_results")
     migration.forget(django_apps, None)
     assert list(Task.objects.values_list("func", flat=True)) == ["history.tasks.sync_key"]

@@ -12,7 +12,7 @@ def forget(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("history", "0007_search_tags_and_lyrics"),
+        ("history", "0008_job_tombstones"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
