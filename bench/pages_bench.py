@@ -1,0 +1,166 @@
+"""Web CPU of the history's pages, in-process, on a database that bench/history_bench.py seeded.
+
+    .venv/bin/python bench/pages_bench.py --reuse NAME [--database postgres|sqlite]
+        [--user big] [--requests 40] [--profile SCENARIO] [--json out.json]
+
+As one person (the seed's "big" user: 100,000 jobs of their own and their team's), with
+Django's test Client and production settings (DEBUG off), it requests each page after three
+warm-up requests (so cached rows and counts are warm) and prints, per page, the p50/p95 of
+the process's CPU time (time.process_time: Django, templates, the database driver; the
+database server's own CPU is not in it), the p50 wall time, queries and bytes.
+
+Pages: the rows fragment (HX-Request) first page, a deep page (2,000 pages down) and with a
+status filter; the full page; a job's page. `--profile fragment` (any scenario name's start)
+runs cProfile over that page's requests and prints the top functions by own and total time.
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import time
+import warnings
+from pathlib import Path
+from statistics import median
+
+from benchenv import production_env
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = "postgres://postgres@127.0.0.1:5432/"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reuse", required=True, help="a seeded database: a PostgreSQL name or a SQLite path")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--user", default="big")
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--profile", help="cProfile the scenario whose name starts with this")
+    parser.add_argument("--json", help="also write the figures here")
+    return parser.parse_args()
+
+
+def setup(args: argparse.Namespace, var_dir: Path) -> None:
+    url = f"sqlite:///{args.reuse}" if args.database == "sqlite" else PG + args.reuse
+    os.environ["DATABASE_URL"] = url
+    production_env(var_dir, SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+    django.setup()
+    from django.conf import settings
+
+    # As history_bench: no collectstatic for {% static %}.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(p / 100 * len(ordered) + 0.5) - 1)]
+
+
+def scenarios(user) -> list[tuple[str, str, dict]]:
+    from history.models import Job
+    from history.views import list_url
+
+    visible = Job.objects.visible_to(user).order_by("-created", "-id")
+    deep = visible.values_list("created", "id")[min(2000 * 50, visible.count() - 60)]
+    job = (
+        visible.filter(status=Job.Status.SUCCEEDED, kind=Job.Kind.MUSIC, provider="apikley").first()
+        or visible.filter(status=Job.Status.SUCCEEDED).first()
+    )
+    hx = {"HX-Request": "true"}
+    return [
+        ("fragment: first page", "/history/", hx),
+        ("fragment: deep page", list_url({"cursor": f"{deep[0].isoformat()}_{deep[1]}"}), hx),
+        ("fragment: status=failed", "/history/?status=failed", hx),
+        ("full page", "/history/", {}),
+        ("job page", job.get_absolute_url(), {}),
+    ]
+
+
+def measure(args: argparse.Namespace) -> list[dict]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    user = get_user_model().objects.get(username=args.user)
+    client = Client()
+    client.force_login(user)
+    results = []
+    for name, url, headers in scenarios(user):
+        for _ in range(3):
+            client.get(url, headers=headers)
+        cpu, wall = [], []
+        profiler = cProfile.Profile() if args.profile and name.startswith(args.profile) else None
+        for _ in range(args.requests):
+            started_cpu, started = time.process_time(), time.perf_counter()
+            if profiler:
+                profiler.enable()
+            response = client.get(url, headers=headers)
+            if profiler:
+                profiler.disable()
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, headers=headers)
+        results.append(
+            {
+                "name": name,
+                "cpu_p50": median(cpu),
+                "cpu_p95": percentile(cpu, 95),
+                "wall_p50": median(wall),
+                "queries": len(queries.captured_queries),
+                "kb": len(response.content) / 1024,
+            }
+        )
+        print(f"  measured {name}", file=sys.stderr)
+        if profiler:
+            for order in ("tottime", "cumulative"):
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(30)
+                print(out.getvalue())
+    return results
+
+
+def report(results: list[dict], args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    from history.models import Job
+
+    print(
+        f"\n{connection.vendor}: {Job.objects.count():,} jobs; as {args.user!r}; "
+        f"{args.requests} requests per line after 3 warm-up (warm caches)"
+    )
+    print(f"{'page':<26} {'CPU p50':>8} {'CPU p95':>8} {'wall p50':>9} {'queries':>7} {'KB':>6}")
+    for r in results:
+        print(
+            f"{r['name']:<26} {r['cpu_p50']:>6.1f}ms {r['cpu_p95']:>6.1f}ms {r['wall_p50']:>7.1f}ms "
+            f"{r['queries']:>7} {r['kb']:>6.1f}"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+def main() -> None:
+    import tempfile
+
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="genboard-pages-bench-") as tmp:
+        setup(args, Path(tmp))
+        report(measure(args), args)
+
+
+if __name__ == "__main__":
+    main()
