@@ -21,7 +21,7 @@ from statistics import median
 from benchenv import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery staple 2026"  # noqa: S105
+PASSWORD = "correct horse battery staple 2026"
 
 
 def main() -> None:

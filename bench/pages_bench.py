@@ -12,6 +12,7 @@ database server's own CPU is not in it), the p50 wall time, queries and bytes.
 Pages: the rows fragment (HX-Request) first page, a deep page (2,000 pages down) and with a
 status filter; the full page; a job's page. `--profile fragment` (any scenario name's start)
 runs cProfile over that page's requests and prints the top functions by own and total time.
+`--cold-rows` empties the cache of rendered rows before each request (every row rendered).
 """
 
 import argparse
@@ -39,6 +40,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--user", default="big")
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--profile", help="cProfile the scenario whose name starts with this")
+    parser.add_argument("--cold-rows", action="store_true", help="empty the row cache before each request")
     parser.add_argument("--json", help="also write the figures here")
     return parser.parse_args()
 
@@ -90,6 +92,7 @@ def scenarios(user) -> list[tuple[str, str, dict]]:
 
 def measure(args: argparse.Namespace) -> list[dict]:
     from django.contrib.auth import get_user_model
+    from django.core.cache import caches
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -104,6 +107,8 @@ def measure(args: argparse.Namespace) -> list[dict]:
         cpu, wall = [], []
         profiler = cProfile.Profile() if args.profile and name.startswith(args.profile) else None
         for _ in range(args.requests):
+            if args.cold_rows:
+                caches["rows"].clear()
             started_cpu, started = time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()
@@ -141,7 +146,8 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
 
     print(
         f"\n{connection.vendor}: {Job.objects.count():,} jobs; as {args.user!r}; "
-        f"{args.requests} requests per line after 3 warm-up (warm caches)"
+        f"{args.requests} requests per line after 3 warm-up "
+        f"({'row cache emptied before each' if args.cold_rows else 'warm caches'})"
     )
     print(f"{'page':<26} {'CPU p50':>8} {'CPU p95':>8} {'wall p50':>9} {'queries':>7} {'KB':>6}")
     for r in results:

@@ -131,6 +131,13 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "genboard_cache"}}
+# The history's rendered rows (history/row_cache.py): in each process's memory, since a row is
+# read far more often than made and its key carries its version. About 1.5 KB a row.
+CACHES["rows"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "genboard-rows",
+    "OPTIONS": {"MAX_ENTRIES": int(env("ROW_CACHE_ENTRIES", "20000"))},
+}
 
 # --- Background work (django-q2) --------------------------------------------------------
 Q_CLUSTER = {

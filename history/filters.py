@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.core.validators import MinLengthValidator
 from django.utils import timezone
 
 from providers.models import Credential
@@ -18,6 +19,8 @@ from teams.models import Team
 
 from . import search
 from .models import Job
+
+SHORT_SEARCH = f"Type at least {search.TRIGRAM} characters to search."
 
 
 def _visible_credentials(request):
@@ -90,12 +93,20 @@ class JobFilterForm(forms.Form):
 
 
 class JobFilter(django_filters.FilterSet):
+    # The search box waits for the third character (static/js/genboard.js) and says so; the
+    # list refuses shorter terms too (see __init__).
     q = django_filters.CharFilter(
         method="search",
         label="Search",
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Title, prompt, file name or id", "autocomplete": "off"}
+            attrs={
+                "type": "search",
+                "placeholder": "Title, prompt, file name or id",
+                "autocomplete": "off",
+                "aria-describedby": "search-hint",
+                "data-min-length": str(search.TRIGRAM),
+            }
         ),
     )
     provider = django_filters.ChoiceFilter(choices=CHOICES, empty_label="All providers")
@@ -120,8 +131,13 @@ class JobFilter(django_filters.FilterSet):
         form = JobFilterForm
         fields = ["q", "provider", "kind", "status", "credential", "team", "created_after", "created_before"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, min_search: int = 1, **kwargs):
+        """`min_search`: the shortest search term taken; a shorter one is a form error. The
+        list, asked on every keystroke, takes no term that no trigram index answers (each
+        would scan a whole history, a crafted URL included); an export, asked once, does."""
         super().__init__(*args, **kwargs)
+        if min_search > 1:
+            self.form.fields["q"].validators.append(MinLengthValidator(min_search, SHORT_SEARCH))
         # How a search narrowed the jobs, once `qs` is built: history.views reads pages by it.
         self.search_plan = search.Plan()
         self._searched = None  # the term search_plan was made for

@@ -1,5 +1,3 @@
-import hashlib
-import json
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -8,6 +6,7 @@ from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -20,7 +19,7 @@ from providers.models import Credential
 from teams import access, audit
 from teams.models import Team
 
-from . import actions, dashboard, export
+from . import actions, dashboard, export, row_cache, search
 from .filters import JobFilter
 from .forms import ImportForm, RenameForm, rejected_text
 from .importer import import_task_ids
@@ -30,12 +29,13 @@ from .tasks import REQUEUE_AFTER, enqueue_sync
 
 PAGE_SIZE = 50
 CURSOR_SEPARATOR = "_"
-# Unfinished rows on screen ask for their latest state this often.
-ROW_POLL_SECONDS = 5
 # The filter form targets this element: its answer is the page's body, not just rows.
 RESULTS_TARGET = "history-results"
 # More visible keys than this, and one walk down the whole history by date beats a walk per key.
 MAX_KEY_WALKS = 50
+# Stands for the key in the one compiled walk of page_rows(): no key has a negative id (and
+# it is inside an integer column's range, which Django checks when it compiles a lookup).
+SOME_KEY = -2_147_483_000
 # Filters behind "More filters" (open when one of them is in use).
 MORE_FILTERS = {"kind", "credential", "team", "created_after", "created_before"}
 
@@ -60,56 +60,19 @@ def list_url(params: dict[str, str]) -> str:
     return "/history/" + (f"?{urlencode(params)}" if params else "")
 
 
-def row_version(job: Job) -> str:
-    """Changes whenever what a row shows changes; a row's poll sends it back and gets 204
-    (no swap, so a playing track keeps playing) while it still matches."""
-    shown = [
-        *(job.status, job.provider_status, job.title, job.model, job.error, job.stale),
-        *(job.outputs, job.inputs, str(job.credits_used)),
-    ]
-    return hashlib.blake2b(json.dumps(shown, default=str).encode(), digest_size=8).hexdigest()
-
-
-class Refreshable:
-    """Which unfinished rows offer "Refresh now" (teams.access.can_refresh), asked once per key."""
-
-    def __init__(self, user):
-        self.user = user
-        self.by_key: dict[int, bool] = {}
-
-    def __call__(self, job: Job) -> bool:
-        if job.finished:
-            return False
-        if job.credential_id not in self.by_key:
-            self.by_key[job.credential_id] = access.can_refresh(self.user, job)
-        return self.by_key[job.credential_id]
-
-
-def row_context(request, job: Job, refreshable: Refreshable | None = None) -> dict:
-    refreshable = refreshable or Refreshable(request.user)
-    return {
-        "job": job,
-        "can_refresh": refreshable(job),
-        "polls": job.status in Job.UNFINISHED and not job.stale,
-        "version": row_version(job),
-        "poll_seconds": ROW_POLL_SECONDS,
-    }
-
-
 @vary_on_headers("HX-Request", "HX-Target")
 def job_list(request):
     jobs = Job.objects.visible_to(request.user)
-    filters = JobFilter(request.GET or None, queryset=jobs, request=request)
+    filters = JobFilter(request.GET or None, queryset=jobs, request=request, min_search=search.TRIGRAM)
     params = filters.valid_data()
     cursor_value = request.GET.get("cursor", "")
     cursor = parse_cursor(cursor_value) if cursor_value else None
     page = page_rows(filters, cursor, request.user)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
-    refreshable = Refreshable(request.user)
     context = {
         "filters": filters,
-        "rows": [row_context(request, job, refreshable) for job in page],
+        "rows": row_cache.rows_html(request, page),
         "next_url": list_url({**params, "cursor": make_cursor(page[-1])}) if more else "",
         "after_cursor": bool(cursor),
         "params": params,
@@ -176,23 +139,30 @@ def page_rows(filters: JobFilter, cursor: tuple[datetime, int] | None, user) -> 
     if filters.is_bound:
         filters.qs  # noqa: B018 (validates the form, and makes the search plan)
         matching = filters.filter_queryset(matching)
-    per_key = filters.search_plan.per_key and len(keys) <= MAX_KEY_WALKS
-    parts, params = [], []
-    for n, walk_keys in enumerate([[key] for key in keys] if per_key else [keys]):
-        newest = newest_first(matching.filter(credential_id__in=walk_keys), cursor).values("pk")[: PAGE_SIZE + 1]
-        try:
-            sql, walk_params = newest.query.get_compiler(using=matching.db).as_sql()
-        except EmptyResultSet:  # no keys, or a search that matched nothing
-            continue
-        parts.append(f"SELECT * FROM ({sql}) AS walk{n}")  # noqa: S608 (see below)
-        params.extend(walk_params)
-    if not parts:
+    if not keys:
         return []
+    per_key = filters.search_plan.per_key and len(keys) <= MAX_KEY_WALKS
+    walk = newest_first(matching.filter(credential_id__in=[SOME_KEY] if per_key else keys), cursor)
+    try:
+        sql, walk_params = walk.values("pk")[: PAGE_SIZE + 1].query.get_compiler(using=matching.db).as_sql()
+    except EmptyResultSet:  # a search that matched nothing
+        return []
+    # Every key's walk is the same statement but for the key: compiled once (compiling is
+    # most of a page's CPU once rows come from the cache), the key put in its place.
+    walk_params = list(walk_params)
+    slots = [i for i, value in enumerate(walk_params) if value == SOME_KEY]
+    parts, params = [], []
+    for n, key in enumerate(keys if per_key else [None]):
+        parts.append(f"SELECT * FROM ({sql}) AS walk{n}")  # noqa: S608 (see below)
+        for i in slots:
+            walk_params[i] = key
+        params.extend(walk_params)
     # Raw SQL only to join the walks: QuerySet.union() refuses ordered, sliced parts on
     # SQLite, which takes them inside subqueries. Each part is SQL that Django compiled,
     # with every value a parameter.
     newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
-    rows = Job.objects.filter(pk__in=newest).select_related("credential__owner").prefetch_related(archive_rows())
+    rows = Job.objects.filter(pk__in=newest).select_related("credential__owner").defer("raw", "prompt")
+    rows = rows.prefetch_related(archive_rows())
     return list(newest_first(rows, None)[: PAGE_SIZE + 1])
 
 
@@ -218,6 +188,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str]) -> dict:
         "active_runs": list(active_runs),
         "has_any_job": bool(params) or Job.objects.visible_to(user).exists(),
         "active_filters": active_filters(filters, params),
+        "min_search": search.TRIGRAM,
     }
 
 
@@ -251,10 +222,9 @@ def _visible_job(request, code) -> Job:
 def job_row(request, code):
     """One row of the list, for an unfinished row's poll: 204 while nothing changed."""
     job = _visible_job(request, code)
-    context = row_context(request, job)
-    if request.GET.get("v") == context["version"]:
+    if request.GET.get("v") == row_cache.row_version(job):
         return HttpResponse(status=204)
-    return render(request, "history/row.html", context)
+    return HttpResponse(row_cache.rows_html(request, [job])[0])
 
 
 def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> dict:
@@ -313,7 +283,8 @@ def _answer(request, job: Job, rename_form: RenameForm | None = None):
         return redirect(_safe_next(request) or job.get_absolute_url())
     job = _visible_job(request, job.code)  # as stored now
     if request.htmx.target == f"job-{job.code}":
-        return render(request, "history/row.html", {**row_context(request, job), "oob_messages": True})
+        row = row_cache.rows_html(request, [job])[0]
+        return HttpResponse(row + render_to_string("history/messages_oob.html", request=request))
     return render(request, "history/detail.html#panel", {**detail_context(request, job, rename_form), "oob": True})
 
 

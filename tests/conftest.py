@@ -1,7 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 pytest_plugins = ["tests.fixtures_simulator", "tests.media_host"]
 
@@ -15,6 +15,12 @@ def _test_settings(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_row_cache():
+    """Rendered rows are cached in the process's memory: each test starts without them."""
+    caches["rows"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,13 @@
 index only narrows which rows are compared, so every way of reading gives what a plain
 `icontains` scan gives, and the index follows every insert, rename and delete."""
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.test import RequestFactory
 
 from history import search, views
@@ -168,3 +170,32 @@ def test_walking_key_by_key_or_all_keys_at_once_reads_the_same_pages(jobs, alice
     monkeypatch.setattr(views, "MAX_KEY_WALKS", 0)
     assert per_key == all_pages(alice, query) == expected
     assert expected  # the fixture has matches for every query here
+
+
+# --- terms too short for the trigram index ----------------------------------------------------
+
+
+@pytest.mark.parametrize("term", ["a", "pi", " z "])
+def test_the_list_refuses_a_search_of_one_or_two_characters_with_a_clear_message(client, alice, jobs, term):
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/history/", {"q": term}, headers={"HX-Request": "true", "HX-Target": "history-results"})
+    assert response.status_code == 200
+    assert "Search: Type at least 3 characters to search." in response.text
+    assert not any("LIKE" in q["sql"].upper() for q in queries.captured_queries)  # nothing scanned
+
+
+def test_the_search_box_says_it_waits_for_three_characters(client, alice, jobs):
+    client.force_login(alice)
+    text = client.get("/history/").text
+    assert 'data-min-length="3"' in text and 'aria-describedby="search-hint"' in text
+    assert '<p id="search-hint" class="search-hint muted small" aria-live="polite">Searching starts at 3 characters.' in text
+
+
+def test_an_export_still_takes_a_short_term(client, alice, jobs):
+    """An export is asked once, not per keystroke: it searches whatever the term."""
+    client.force_login(alice)
+    response = client.get("/history/export.json", {"q": "pi"})
+    assert response.status_code == 200
+    exported = json.loads(b"".join(response.streaming_content))
+    assert exported and all("pi" in (j["title"] + j["prompt"] + j["external_id"]).lower() for j in exported)

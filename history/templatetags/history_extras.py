@@ -1,6 +1,7 @@
 """Small presentation helpers for the history's templates: what to play and show for a job,
 durations, credits and pretty JSON."""
 
+import functools
 import json
 import re
 from decimal import Decimal
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 
 from django import template
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 
 from archive import display
 from providers.records import DETAILS, json_object
@@ -176,3 +178,15 @@ def facts(job) -> list[tuple[str, str, str]]:
 def tag_list(value) -> list[str]:
     """Suno's style tags ("dark synthwave, female vocals") one by one."""
     return [tag.strip() for tag in str(value or "").split(",") if tag.strip()][:24]
+
+
+@register.simple_tag
+def icon(name: str) -> str:
+    """history/icon.html for `name`, rendered once per process: a row draws two or three
+    glyphs, and an include per glyph was a good part of a row's rendering time."""
+    return _icon(str(name))
+
+
+@functools.cache
+def _icon(name: str) -> str:
+    return render_to_string("history/icon.html", {"name": name})

@@ -11,6 +11,27 @@
     }
   } catch (e) { /* very old browser: times stay in UTC */ }
 
+  // Rows are cached with their time absolute (history/row_cache.py); here it reads "3 hours
+  // ago", on load and whenever htmx brings rows. The exact time stays in the title.
+  var relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat("en", { numeric: "auto" }) : null;
+  var steps = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  function ago(when) {
+    var seconds = (when.getTime() - Date.now()) / 1000;
+    for (var i = 0; i < steps.length; i++) {
+      if (Math.abs(seconds) >= steps[i][1]) { return relative.format(Math.round(seconds / steps[i][1]), steps[i][0]); }
+    }
+    return "just now";
+  }
+  function relativeTimes(root) {
+    if (!relative || !root.querySelectorAll) { return; }
+    root.querySelectorAll("time[data-relative]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when)) { el.textContent = ago(when); el.removeAttribute("data-relative"); }
+    });
+  }
+  relativeTimes(document);
+  document.addEventListener("htmx:load", function (event) { relativeTimes(event.detail.elt); });
+
   // With script on, buttons only needed without it (the filter form's "Apply") step aside.
   document.documentElement.classList.add("js");
 
@@ -31,6 +52,19 @@
     var el = region(event);
     if (el) { el.removeAttribute("aria-busy"); }
   });
+
+  // A search of one or two characters would scan a whole history (the server refuses it):
+  // the search box waits for the next character, and its hint says so. Caught on the way
+  // down (capture), before htmx's listener on the box sees the keystroke.
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.dataset || !box.dataset.minLength) { return; }
+    var length = box.value.trim().length;
+    var waiting = length > 0 && length < Number(box.dataset.minLength);
+    var hint = document.getElementById(box.getAttribute("aria-describedby"));
+    if (hint) { hint.classList.toggle("is-waiting", waiting); }
+    if (waiting) { event.stopPropagation(); }
+  }, true);
 
   // On a phone the filter pills scroll sideways: bring the chosen ones into view.
   document.querySelectorAll(".pills-options").forEach(function (row) {

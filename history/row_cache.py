@@ -1,0 +1,137 @@
+"""The history's rows, rendered once and cached per (job, row version, viewer).
+
+The list answers many times a second and each answer holds 50 rows; rendering them was
+about 94 % of a page's CPU (issue 13). A row's markup depends on the job (everything
+`row_version` covers), on the row template itself, and on the viewer only through: whether
+they own the key (else "shared by" its owner), whether they may refresh it (their team role),
+their time zone and language. So the cache key holds exactly those, and a changed status,
+title, output, role or owner's name is a different key: a cached row is never stale, and
+never one rendered for someone with other rights. Times are sent absolute (in the viewer's
+zone) and made relative in the browser (static/js/genboard.js), so a cached row never says
+"3 minutes ago" for hours.
+
+Rows that offer "Refresh now" hold a form with the person's CSRF token and, without htmx, the
+page to come back to: they are cached with slots in those places, filled for each answer.
+
+The cache is this process's memory (CACHES["rows"], LocMemCache): a read costs no network
+round trip, and since keys carry versions, processes that each hold their own copies never
+disagree.
+"""
+
+import functools
+import hashlib
+import json
+import secrets
+
+from django.core.cache import caches
+from django.middleware.csrf import get_token
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from teams import access
+
+from .models import Job
+
+ROW_TEMPLATE = "history/row.html"
+# Unfinished rows on screen ask for their latest state this often.
+ROW_POLL_SECONDS = 5
+# Cached rows live this long unless the cache needs the room first.
+ROW_TTL = 24 * 3600
+# Where a cached row's form takes the request's CSRF token and return path: random, so no
+# job's text can contain them.
+CSRF_SLOT = f"csrf-{secrets.token_hex(8)}"
+NEXT_SLOT = f"next-{secrets.token_hex(8)}"
+
+
+@functools.cache
+def template_digest() -> str:
+    """Changes whenever row.html does: rows cached before a deploy are not reused after it."""
+    source = get_template(ROW_TEMPLATE).template.source
+    return hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
+
+
+def row_version(job: Job) -> str:
+    """Changes whenever what a row shows of the job changes; a row's poll sends it back and
+    gets 204 (no swap, so a playing track keeps playing) while it still matches. Keep it
+    covering every field of the job that history/row.html reads."""
+    shown = [
+        *(job.code, job.provider, job.kind, job.external_id, job.created, job.credential_id),
+        *(job.status, job.provider_status, job.title, job.model, job.error, job.stale),
+        *(job.outputs, job.inputs, str(job.credits_used)),
+    ]
+    return hashlib.blake2b(json.dumps(shown, default=str).encode(), digest_size=8).hexdigest()
+
+
+class Viewer:
+    """What of a row depends on who looks, and how: asked once per key for a page of rows."""
+
+    def __init__(self, request):
+        self.request = request
+        self.user = request.user
+        self.htmx = bool(getattr(request, "htmx", False))
+        self.can_refresh: dict[int, bool] = {}
+        self.setting = f"{timezone.get_current_timezone_name()}|{translation.get_language()}"
+
+    def refreshes(self, job: Job) -> bool:
+        """ "Refresh now" (teams.access.can_refresh): unfinished jobs, for the key's owner and
+        members who are not viewers."""
+        if job.finished:
+            return False
+        if job.credential_id not in self.can_refresh:
+            self.can_refresh[job.credential_id] = access.can_refresh(self.user, job)
+        return self.can_refresh[job.credential_id]
+
+    def key(self, job: Job, version: str) -> str:
+        owner = job.credential.owner
+        seen_as = "own" if owner.pk == self.user.pk else f"shared:{owner.pk}:{owner.get_username()}"
+        form = ("refresh" + ("-htmx" if self.htmx else "")) if self.refreshes(job) else "-"
+        return f"row:{template_digest()}:{job.pk}:{version}:{seen_as}:{form}:{self.setting}"
+
+    def fill(self, html: str) -> SafeString:
+        """A rendered row with this request's CSRF token and return path in their slots."""
+        if CSRF_SLOT in html:
+            html = html.replace(CSRF_SLOT, get_token(self.request))
+            html = html.replace(NEXT_SLOT, escape(self.request.get_full_path()))
+        return mark_safe(html)  # noqa: S308 (rendered by the template, with escaped values in its slots)
+
+
+def row_context(viewer: Viewer, job: Job, version: str | None = None) -> dict:
+    owner = job.credential.owner
+    return {
+        "job": job,
+        "can_refresh": viewer.refreshes(job),
+        "polls": job.status in Job.UNFINISHED and not job.stale,
+        "version": version or row_version(job),
+        "poll_seconds": ROW_POLL_SECONDS,
+        "shared_by": "" if owner.pk == viewer.user.pk else owner.get_username(),
+        "csrf_slot": CSRF_SLOT,
+        "next_slot": "" if viewer.htmx else NEXT_SLOT,
+    }
+
+
+def render_row(viewer: Viewer, job: Job, version: str | None = None) -> str:
+    """One row, with its slots unfilled. Without the request: context processors would run
+    once per row, and the row must not depend on anything its cache key does not hold."""
+    return get_template(ROW_TEMPLATE).template.render(Context(row_context(viewer, job, version), autoescape=True))
+
+
+def rows_html(request, jobs: list[Job]) -> list[SafeString]:
+    """Each job's row, from the cache where it holds one, rendered (and stored) where not."""
+    viewer = Viewer(request)
+    cache = caches["rows"]
+    versions = {job.pk: row_version(job) for job in jobs}
+    keys = {job.pk: viewer.key(job, versions[job.pk]) for job in jobs}
+    cached = cache.get_many(keys.values())
+    rendered, fresh = [], {}
+    for job in jobs:
+        key = keys[job.pk]
+        html = cached.get(key)
+        if html is None:
+            html = fresh[key] = render_row(viewer, job, versions[job.pk])
+        rendered.append(viewer.fill(html))
+    if fresh:
+        cache.set_many(fresh, ROW_TTL)
+    return rendered

@@ -1,0 +1,169 @@
+"""Rendered history rows are cached per (job, row version, viewer): a cached row never shows a
+stale status, nor another person's rights, name, time zone or CSRF token."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.core.cache import caches
+
+from history import row_cache
+from history.models import Job
+from teams.models import Member, Share, Team
+from tests.factories import make_credential
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+
+
+def row(client, job: Job, **headers) -> str:
+    """The job's row as the list shows it."""
+    text = client.get("/history/", headers=headers).text
+    found = re.search(rf'<li class="job[^"]*" id="job-{job.code}".*?</li>', text, re.S)
+    assert found, f"no row for {job.title}"
+    return found.group(0)
+
+
+@pytest.fixture
+def shared(alice, bob, carol):
+    """Alice's key, shared with a team where Bob is a member and Carol a viewer; one running job."""
+    team = Team.objects.create(name="Studio", slug="studio")
+    Member.objects.create(team=team, user=alice, role=Member.Role.OWNER)
+    Member.objects.create(team=team, user=bob, role=Member.Role.MEMBER)
+    Member.objects.create(team=team, user=carol, role=Member.Role.VIEWER)
+    key = make_credential(alice, "audiopod", label="Pod")
+    Share.objects.create(team=team, credential=key, shared_by=alice)
+    job = Job.objects.create(
+        credential=key,
+        provider="audiopod",
+        kind=Job.Kind.MUSIC,
+        external_id="77",
+        title="Slow burn",
+        status=Job.Status.RUNNING,
+        provider_status="PROCESSING",
+        created=datetime(2026, 11, 20, 23, 30, tzinfo=UTC),
+    )
+    return {"team": team, "key": key, "job": job}
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many rows were rendered (not read from the cache)."""
+    count = {"rows": 0}
+    real = row_cache.render_row
+
+    def counting(*args, **kwargs):
+        count["rows"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(row_cache, "render_row", counting)
+    return count
+
+
+def test_a_row_is_rendered_once_then_read_from_the_cache(client, alice, shared, renders):
+    client.force_login(alice)
+    first = row(client, shared["job"], **HX)
+    assert renders["rows"] == 1
+    again = row(client, shared["job"], **HX)
+    assert renders["rows"] == 1
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')  # masked anew for each answer
+    assert token.sub("", again) == token.sub("", first)
+
+
+def test_a_changed_status_is_never_served_from_the_cache(client, alice, shared, renders):
+    client.force_login(alice)
+    job = shared["job"]
+    assert "Running" in row(client, job) and "hx-trigger" in row(client, job)
+
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, provider_status="COMPLETED")
+
+    now = row(client, job)
+    assert "Succeeded" in now and "Running" not in now
+    assert "hx-trigger" not in now and "Refresh now" not in now  # finished: no poll, no refresh
+    # The row's own poll agrees.
+    assert ">Succeeded</span>" in client.get(f"/history/{job.code}/row/").text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("title", "Renamed at AudioPod", "Renamed at AudioPod"),
+        ("stale", True, "No news for a day"),
+        ("outputs", [{"kind": "audio", "url": "https://cdn.example/new.mp3", "duration": 61}], "new.mp3"),
+        ("credits_used", 42, "42 credits"),
+    ],
+)
+def test_every_field_a_row_shows_changes_its_version(client, alice, shared, field, value, shown):
+    client.force_login(alice)
+    job = shared["job"]
+    assert shown not in row(client, job)
+    Job.objects.filter(pk=job.pk).update(**{field: value})
+    assert shown in row(client, job)
+
+
+def test_each_viewer_sees_their_own_rights_and_a_changed_role_at_once(client, alice, bob, carol, shared):
+    job = shared["job"]
+    client.force_login(alice)
+    own = row(client, job)
+    assert "shared by" not in own and "Refresh now" in own
+
+    client.force_login(bob)  # a member: may refresh, sees whose key it is
+    as_member = row(client, job)
+    assert "shared by alice" in as_member and "Refresh now" in as_member
+
+    client.force_login(carol)  # a viewer: the same job, no refresh
+    as_viewer = row(client, job)
+    assert "shared by alice" in as_viewer and "Refresh now" not in as_viewer
+
+    Member.objects.filter(user=bob).update(role=Member.Role.VIEWER)
+    client.force_login(bob)
+    assert "Refresh now" not in row(client, job)
+
+    Member.objects.filter(user=carol).update(role=Member.Role.MEMBER)
+    client.force_login(carol)
+    assert "Refresh now" in row(client, job)
+
+
+def test_a_renamed_owner_shows_under_the_new_name(client, alice, bob, shared):
+    client.force_login(bob)
+    assert "shared by alice" in row(client, shared["job"])
+    alice.username = "alicia"
+    alice.save()
+    assert "shared by alicia" in row(client, shared["job"])
+
+
+def test_the_refresh_form_carries_each_request_s_own_token_and_page(client, alice, bob, shared):
+    job = shared["job"]
+    client.force_login(alice)
+    plain = row(client, job)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', plain).group(1)
+    assert token not in (row_cache.CSRF_SLOT, "") and row_cache.CSRF_SLOT not in plain
+    assert '<input type="hidden" name="next" value="/history/">' in plain
+    assert 'name="next"' not in row(client, job, **HX)  # htmx swaps the row in place
+    # A refresh with the cached row's token is accepted, for the person it was rendered for.
+    client.cookies["csrftoken"] = client.cookies["csrftoken"].value
+    enforcing = client.__class__(enforce_csrf_checks=True)
+    enforcing.force_login(alice)
+    form = row(enforcing, job)
+    sent = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    answer = enforcing.post(f"/history/{job.code}/refresh/", {"csrfmiddlewaretoken": sent, "next": "/history/"})
+    assert answer.status_code == 302
+
+    client.force_login(bob)
+    other = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', row(client, job)).group(1)
+    assert other != token
+
+
+def test_times_follow_each_viewer_s_time_zone(client, alice, shared):
+    client.force_login(alice)
+    assert ">Nov 20, 2026, 23:30</time>" in row(client, shared["job"])
+    client.cookies["tz"] = "Asia/Tokyo"
+    assert ">Nov 21, 2026, 08:30</time>" in row(client, shared["job"])
+
+
+def test_rows_are_kept_per_template(shared, alice, client, monkeypatch):
+    """A deploy that changes row.html does not serve rows rendered by the old one."""
+    client.force_login(alice)
+    row(client, shared["job"])
+    assert all(f":{row_cache.template_digest()}:" in key for key in caches["rows"]._cache)
