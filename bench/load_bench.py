@@ -12,9 +12,10 @@ production web server, and Locust on loopback.
 2. collectstatic, then the production server from the environment alone (DEBUG=0, behind
    the proxy header): `bin/serve` with no queue workers where it exists, else gunicorn with
    `--web-concurrency` sync workers on 127.0.0.1.
-3. Locust headless (bench/locustfile.py), `--people` logged-in people (the ten with big
-   histories among them) mixing next pages, filter and search fragments, job pages, full
-   pages, static files and ten exports; 20 s of warm-up first, not counted.
+3. Locust headless (bench/locustfile.py), `--people` people (the ten with big histories
+   among them), each with a session made beforehand as a log-in makes it, mixing next
+   pages, filter and search fragments, job pages, full pages, static files and ten exports;
+   20 s of warm-up first, not counted.
 4. Prints req/s, p50/p95/p99 per endpoint group and overall, errors, and CPU per request:
    the web server's processes and this database's PostgreSQL backends, from /proc (sampled
    every second, so backends that come and go are counted). A second, shorter phase
@@ -84,7 +85,7 @@ def main() -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=app, check=True)
     seed_if_empty()
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=app, check=True)
-    people = choose_people(args.people)
+    people = sessions(choose_people(args.people))
     server = start_server(app, port, args.web_concurrency)
     try:
         wait_for(port)
@@ -178,6 +179,25 @@ def choose_people(count: int) -> list[str]:
     heavy = [f"heavy{i:02d}" for i in range(1, 2 * HEAVY_PAIRS + 1)]
     rng = random.Random(50)
     return heavy + [f"user{i:04d}" for i in rng.sample(range(1, PEOPLE - len(heavy) + 1), count - len(heavy))]
+
+
+def sessions(people: list[str]) -> list[str]:
+    """A logged-in session for each person, as a log-in makes it: "username:session key"."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    pairs = []
+    for user in get_user_model().objects.filter(username__in=people).order_by("username"):
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        pairs.append(f"{user.username}:{session.session_key}")
+    return pairs
 
 
 def backends(database: str) -> list[int]:
@@ -307,8 +327,8 @@ def locust(host: str, people: list[str], seconds: int, prefix: Path, mix: str) -
     out = prefix.with_suffix(".csv")
     env = {
         **os.environ,
-        "LOAD_PEOPLE": ",".join(people),
-        "LOAD_EXPORTERS": ",".join(people[::5]),
+        "LOAD_SESSIONS": ",".join(people),
+        "LOAD_EXPORTERS": ",".join(pair.split(":")[0] for pair in people[::5]),
         "LOAD_MIX": mix,
         "LOAD_OUT": str(out),
     }
@@ -327,11 +347,8 @@ def measured_run(server: Server, args, host: str, people: list[str], prefix: Pat
     sampler.stop()
     with open(out) as f:
         log = [(float(t), name, float(ms), failed == "True") for t, name, ms, failed in csv.reader(f)]
-    logins = [t for t, name, _, _ in log if name == "log-in"]
-    counted = [r for r in log if r[1] != "log-in" and r[0] - r[2] / 1000 >= max(logins, default=0)]
-    start = max(logins, default=min(r[0] for r in log))
-    end = max(r[0] for r in counted)
-    return {"log": counted, "cpu": sampler.used(start, end), "seconds": end - start, "load": load}
+    start, end = sampler.samples[0][0], max(t for t, _, _, _ in log)
+    return {"log": log, "cpu": sampler.used(start, end), "seconds": end - start, "load": load}
 
 
 def load_average() -> str:
@@ -345,10 +362,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def report(title: str, figures: dict, args) -> None:
     log, seconds = figures["log"], figures["seconds"]
-    print(
-        f"\n{title}: {args.people} people, {seconds:.0f} s counted (after every log-in), "
-        f"load average at start {figures['load']}"
-    )
+    print(f"\n{title}: {args.people} people, {seconds:.0f} s, load average at start {figures['load']}")
     print(f"{'group':<12} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}")
     groups = sorted({name for _, name, _, _ in log})
     for name in [*groups, "all"]:

@@ -1,10 +1,10 @@
 """People using Genboard's history, for Locust (bench/load_bench.py starts it; see there).
 
-Each simulated person logs in as one of LOAD_PEOPLE (comma-separated usernames, one person
-each), opens the full history page, then scrolls (the "Load more" fragment), filters and
-searches (the results fragment), opens jobs, fetches the page's static files and, a few of
-them once, exports. LOAD_MIX=history leaves out static files and exports (to measure the CPU
-of history requests alone). Every request says it came through the TLS proxy.
+Each simulated person is one of LOAD_SESSIONS (already logged in): opens the full history
+page, then scrolls (the "Load more" fragment), filters and searches (the results fragment),
+opens jobs, fetches the page's static files and, a few of them once, exports.
+LOAD_MIX=history leaves out static files and exports (to measure the CPU of history
+requests alone). Every request says it came through the TLS proxy.
 """
 
 import csv
@@ -17,18 +17,15 @@ import time
 
 from locust import FastHttpUser, between, events, task
 
-PASSWORD = os.environ.get("LOAD_PASSWORD", "bench-pass-2026")
-PEOPLE = os.environ.get("LOAD_PEOPLE", "big").split(",")
+# "username:session key" pairs, one person each: bench/load_bench.py logs them in beforehand
+# (a log-in's CPU is bench/login_bench.py's business, and allauth limits log-ins per address).
+PEOPLE = [pair.split(":", 1) for pair in os.environ["LOAD_SESSIONS"].split(",")]
 EXPORTERS = set(os.environ.get("LOAD_EXPORTERS", "").split(","))
 HISTORY_ONLY = os.environ.get("LOAD_MIX") == "history"
-PROXY = {"X-Forwarded-Proto": "https"}
-HX = {**PROXY, "HX-Request": "true"}
-FILTER = {**HX, "HX-Target": "history-results"}
 
 MORE = re.compile(r'hx-get="(/history/\?[^"]*cursor=[^"]*)"')
 JOB = re.compile(r'href="(/history/[0-9a-f-]{36}/)"')
 STATIC = re.compile(r'(?:href|src)="(/static/[^"]+)"')
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 WORDS = ["piano", "midnight", "drive", "jazz", "interview", "summer", "cello", "neon", "podcast", "ocean"]
 FILTERS = [
     "status=failed",
@@ -63,20 +60,13 @@ class Person(FastHttpUser):
 
     def on_start(self):
         with _lock:
-            self.username = PEOPLE[next(_next_person) % len(PEOPLE)]
+            self.username, session = PEOPLE[next(_next_person) % len(PEOPLE)]
         self.exports = 1 if self.username in EXPORTERS and not HISTORY_ONLY else 0
-        login = self.client.get("/accounts/login/", headers=PROXY, name="log-in")
-        token = CSRF.search(login.text).group(1)
-        referer = f"https://{self.host.split('://', 1)[1]}/accounts/login/"
-        self.client.post(
-            "/accounts/login/",
-            data={"login": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-            headers={**PROXY, "Referer": referer},
-            name="log-in",
-        )
-        # The cookies are Secure (production): the proxy's TLS is not here, so send them anyway.
-        for cookie in self.client.cookiejar:
-            cookie.secure = False
+        # Every request came through the TLS proxy; the session cookie is sent by hand, as
+        # the cookie jar keeps a Secure cookie for HTTPS, which the proxy's side of this is not.
+        self.page = {"X-Forwarded-Proto": "https", "Cookie": f"sessionid={session}"}
+        self.hx = {**self.page, "HX-Request": "true"}
+        self.results = {**self.hx, "HX-Target": "history-results"}
         self.next_url, self.jobs, self.static = "", [], []
         self.full_page()
 
@@ -89,7 +79,7 @@ class Person(FastHttpUser):
 
     @task(2)
     def full_page(self):
-        response = self.client.get("/history/", headers=PROXY, name="full page")
+        response = self.client.get("/history/", headers=self.page, name="full page")
         self.remember(response.text)
         self.static = sorted(set(STATIC.findall(response.text))) or self.static
 
@@ -97,31 +87,31 @@ class Person(FastHttpUser):
     def next_page(self):
         if not self.next_url:
             return self.full_page()
-        response = self.client.get(self.next_url, headers=HX, name="next page")
+        response = self.client.get(self.next_url, headers=self.hx, name="next page")
         self.remember(response.text)
 
     @task(3)
     def filter_results(self):
-        response = self.client.get(f"/history/?{random.choice(FILTERS)}", headers=FILTER, name="filter")
+        response = self.client.get(f"/history/?{random.choice(FILTERS)}", headers=self.results, name="filter")
         self.remember(response.text)
 
     @task(2)
     def search(self):
-        response = self.client.get(f"/history/?q={random.choice(WORDS)}", headers=FILTER, name="search")
+        response = self.client.get(f"/history/?q={random.choice(WORDS)}", headers=self.results, name="search")
         self.remember(response.text)
 
     @task(3)
     def job_page(self):
         if self.jobs:
-            self.client.get(random.choice(self.jobs), headers=PROXY, name="job page")
+            self.client.get(random.choice(self.jobs), headers=self.page, name="job page")
 
     @task(2)
     def static_file(self):
         if self.static and not HISTORY_ONLY:
-            self.client.get(random.choice(self.static), headers=PROXY, name="static")
+            self.client.get(random.choice(self.static), headers=self.page, name="static")
 
     @task(1)
     def export(self):
         if self.exports:
             self.exports -= 1
-            self.client.get("/history/export.csv?status=failed", headers=PROXY, name="export")
+            self.client.get("/history/export.csv?status=failed", headers=self.page, name="export")

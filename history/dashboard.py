@@ -176,9 +176,15 @@ def dashboard(filters: JobFilter, user, today: date | None = None) -> Dashboard:
             .annotate(jobs=Count("id"), credits=Sum("credits_used"))
             .order_by()
         )
-        return [(day, provider, n, credits) for day, provider, n, credits in per_day]
+        return build(start, end, default_period, list(per_day))
 
-    rows = _cached(user, f"dashboard:{start}:{end}", filters, compute)
+    # The built strip is cached, not just the counts: laying out a year's bars cost more
+    # than reading the counts back.
+    return _cached(user, f"dashboard:{start}:{end}", filters, compute)
+
+
+def build(start: date, end: date, default_period: bool, rows: list[tuple]) -> Dashboard:
+    """The strip from (day, provider, jobs, credits) counts."""
     totals: dict[str, dict] = {}
     by_day: dict[date, Counter] = defaultdict(Counter)
     for day, provider, n, credits in rows:

@@ -30,16 +30,21 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
+from providers.registry import CHOICES
 from teams import access
 
 from .models import Job
+from .templatetags.history_extras import credits, duration, media
 
 ROW_TEMPLATE = "history/row.html"
 # Unfinished rows on screen ask for their latest state this often.
 ROW_POLL_SECONDS = 5
 # Cached rows live this long unless the cache needs the room first.
 ROW_TTL = 24 * 3600
+# Choice labels by value (get_FOO_display() flattens the choices on every call).
+PROVIDERS, KINDS, STATUSES = dict(CHOICES), dict(Job.Kind.choices), dict(Job.Status.choices)
 # Where a cached row's form takes the request's CSRF token and return path: random, so no
 # job's text can contain them.
 CSRF_SLOT = f"csrf-{secrets.token_hex(8)}"
@@ -73,7 +78,8 @@ class Viewer:
         self.user = request.user
         self.htmx = bool(getattr(request, "htmx", False))
         self.can_refresh: dict[int, bool] = {}
-        self.setting = f"{timezone.get_current_timezone_name()}|{translation.get_language()}"
+        self.zone = timezone.get_current_timezone_name()
+        self.setting = f"{self.zone}|{translation.get_language()}"
 
     def refreshes(self, job: Job) -> bool:
         """ "Refresh now" (teams.access.can_refresh): unfinished jobs, for the key's owner and
@@ -98,10 +104,48 @@ class Viewer:
         return mark_safe(html)  # noqa: S308 (rendered by the template, with escaped values in its slots)
 
 
+def row_values(viewer: Viewer, job: Job) -> dict:
+    """What the row prints, as plain strings: made here rather than by template filters and
+    lookups, which cost most of a row's rendering (about 0.35 ms a row, against 0.1 here)."""
+    m = media(job)
+    title = job.title or job.external_id
+    when = timezone.localtime(job.created)
+    if job.kind == Job.Kind.DENOISE:
+        players = [("Before", 0, t) for t in m["before"]] + [("After", 0, t) for t in m["tracks"]]
+    else:
+        several = len(m["tracks"]) > 1
+        players = [(t.get("title") or title, n if several else 0, t) for n, t in enumerate(m["tracks"], 1)]
+    images = m["images"]
+    return {
+        "title": title,
+        "provider": PROVIDERS.get(job.provider, job.provider),
+        "kind": KINDS.get(job.kind, job.kind),
+        "status": STATUSES.get(job.status, job.status),
+        "cover": m["cover"]["url"] if m["cover"] else "",
+        "error": Truncator(job.error).chars(160) if job.status == Job.Status.FAILED else "",
+        "players": [
+            {"label": label, "number": number, "duration": duration(t.get("duration")), "src": t["src"]}
+            for label, number, t in players
+        ],
+        "thumbs": [image["url"] for image in images[1:5]] if job.kind == Job.Kind.IMAGE else [],
+        "more_images": len(images) - 5 if job.kind == Job.Kind.IMAGE and len(images) > 5 else 0,
+        "when_iso": when.isoformat(),
+        "when_title": f"{when:%A}, {when:%B} {when.day}, {when.year}, {when:%H:%M:%S} ({viewer.zone})",
+        "when": f"{when:%b} {when.day}, {when.year}, {when:%H:%M}",
+        "length": duration(m["tracks"][0].get("duration")) if m["tracks"] else "",
+        "credits": (
+            f"{credits(job.credits_used)} credit{'' if job.credits_used == 1 else 's'}"
+            if job.credits_used is not None
+            else ""
+        ),
+    }
+
+
 def row_context(viewer: Viewer, job: Job, version: str | None = None) -> dict:
     owner = job.credential.owner
     return {
         "job": job,
+        "r": row_values(viewer, job),
         "can_refresh": viewer.refreshes(job),
         "polls": job.status in Job.UNFINISHED and not job.stale,
         "version": version or row_version(job),

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from history import search, views
 from history.filters import JobFilter
@@ -189,7 +189,10 @@ def test_the_search_box_says_it_waits_for_three_characters(client, alice, jobs):
     client.force_login(alice)
     text = client.get("/history/").text
     assert 'data-min-length="3"' in text and 'aria-describedby="search-hint"' in text
-    assert '<p id="search-hint" class="search-hint muted small" aria-live="polite">Searching starts at 3 characters.' in text
+    assert (
+        '<p id="search-hint" class="search-hint muted small" aria-live="polite">Searching starts at 3 characters.'
+        in text
+    )
 
 
 def test_an_export_still_takes_a_short_term(client, alice, jobs):
