@@ -4,7 +4,7 @@
         [--key-jobs 2000] [--new 50] [--reuse 1000000=bench_perf,…]
 
 For each size, a PostgreSQL database seeded as bench/history_bench.py seeds it (1,000 people
-at 1M, fewer below; the "big" person holds a tenth of the jobs), created as
+at 1M, 100 at 10k and 100k; the "big" person holds a tenth of the jobs), created as
 `genboard_growth_<size>` and kept for the next run (`--reuse SIZE=NAME` names one already
 seeded, e.g. by history_bench.py --keep). In that database, in a fresh process each:
 
@@ -91,7 +91,7 @@ def seed(size: int, name: str) -> None:
     with psycopg.connect(PG + "postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
-    users = max(10, min(1000, size // 1000))
+    users = max(100, min(1000, size // 1000))
     options = ["--total", str(size), "--big", str(size // 10), "--users", str(users), "--only", "nothing"]
     command = [sys.executable, str(ROOT / "bench" / "history_bench.py"), "--database", "postgres", "--reuse", name]
     subprocess.run([*command, *options, "--requests", "1"], check=True, stdout=subprocess.DEVNULL)  # noqa: S603
