@@ -78,8 +78,7 @@ class Viewer:
         self.user = request.user
         self.htmx = bool(getattr(request, "htmx", False))
         self.can_refresh: dict[int, bool] = {}
-        self.zone = timezone.get_current_timezone_name()
-        self.setting = f"{self.zone}|{translation.get_language()}"
+        self.setting = f"{timezone.get_current_timezone_name()}|{translation.get_language()}"
 
     def refreshes(self, job: Job) -> bool:
         """ "Refresh now" (teams.access.can_refresh): unfinished jobs, for the key's owner and
@@ -122,6 +121,7 @@ def row_values(viewer: Viewer, job: Job) -> dict:
         "kind": KINDS.get(job.kind, job.kind),
         "status": STATUSES.get(job.status, job.status),
         "cover": m["cover"]["url"] if m["cover"] else "",
+        "waiting": job.status in Job.UNFINISHED,
         "error": Truncator(job.error).chars(160) if job.status == Job.Status.FAILED else "",
         "players": [
             {"label": label, "number": number, "duration": duration(t.get("duration")), "src": t["src"]}
@@ -130,7 +130,7 @@ def row_values(viewer: Viewer, job: Job) -> dict:
         "thumbs": [image["url"] for image in images[1:5]] if job.kind == Job.Kind.IMAGE else [],
         "more_images": len(images) - 5 if job.kind == Job.Kind.IMAGE and len(images) > 5 else 0,
         "when_iso": when.isoformat(),
-        "when_title": f"{when:%A}, {when:%B} {when.day}, {when.year}, {when:%H:%M:%S} ({viewer.zone})",
+        "when_title": f"{when:%A}, {when:%B} {when.day}, {when.year}, {when:%H:%M:%S} ({when.tzname()})",
         "when": f"{when:%b} {when.day}, {when.year}, {when:%H:%M}",
         "length": duration(m["tracks"][0].get("duration")) if m["tracks"] else "",
         "credits": (

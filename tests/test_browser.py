@@ -317,3 +317,31 @@ def test_a_long_team_name_and_a_long_pasted_id_wrap(sign_in, alice, bob, width):
     page.wait_for_load_state("networkidle")
     assert "None of these look like task ids" in page.text_content("body")
     assert page.evaluate(OVERFLOWS) == []
+
+
+def test_the_search_box_waits_for_the_third_character(signed_in, pod):
+    page = signed_in.go("/history/")
+    asked = []
+    page.on("request", lambda request: "q=" in request.url and asked.append(request.url))
+    page.fill("#id_q", "pi")
+    page.wait_for_timeout(1000)  # past the box's 400 ms pause
+    assert asked == [] and page.url.endswith("/history/")
+    assert "is-waiting" in page.locator("#search-hint").get_attribute("class")
+    assert page.locator("#search-hint").inner_text() == "Searching starts at 3 characters."
+    page.fill("#id_q", "pia")
+    page.wait_for_url(re.compile(r"\?q=pia$"))
+    assert "is-waiting" not in page.locator("#search-hint").get_attribute("class")
+    signed_in.assert_clean()
+
+
+def test_row_times_read_relative_and_keep_the_exact_time(signed_in, pod):
+    page = signed_in.go("/history/")
+    first = page.locator("#rows time").first
+    assert re.fullmatch(
+        r"(just now|\d+ (minute|hour|day|week|month|year)s? ago|yesterday|last \w+)", first.inner_text()
+    )
+    assert re.search(r"\d{4}, \d\d:\d\d:\d\d \(UTC\)$", first.get_attribute("title"))
+    page.click("text=Load more")  # rows brought by htmx read relative too
+    wait_for_rows(page, 100)
+    assert "ago" in page.locator("#rows time").nth(99).inner_text()
+    signed_in.assert_clean()
