@@ -81,7 +81,7 @@ def job_list(request):
     if fragment and request.htmx.target != RESULTS_TARGET:
         # A next page, a poll, or any other htmx request: the rows only, nothing counted.
         return render(request, "history/list.html#rows", context)
-    context.update(page_context(request, filters, params))
+    context.update(page_context(request, filters, params, any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
     if fragment:
         # The filter form: the results region, and a clean URL for the address bar.
@@ -166,7 +166,7 @@ def page_rows(filters: JobFilter, cursor: tuple[datetime, int] | None, user) -> 
     return list(newest_first(rows, None)[: PAGE_SIZE + 1])
 
 
-def page_context(request, filters: JobFilter, params: dict[str, str]) -> dict:
+def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: bool) -> dict:
     """What the full page shows above the rows: counts, dashboard, keys and syncs."""
     user = request.user
     own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
@@ -186,7 +186,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str]) -> dict:
         "broke_keys": [key for key in own_keys if key.status == Credential.Status.OUT_OF_CREDITS],
         "usable_keys": [key for key in own_keys if key.usable],
         "active_runs": list(active_runs),
-        "has_any_job": bool(params) or Job.objects.visible_to(user).exists(),
+        "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
         "active_filters": active_filters(filters, params),
         "min_search": search.TRIGRAM,
     }

@@ -113,3 +113,14 @@ def test_the_dev_database_and_var_dir_are_owner_only(tmp_path):
     database = var / "genboard.sqlite3"
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
     assert result.stdout.strip() == "0o600"  # the -wal file
+
+
+def test_with_redis_sessions_are_read_from_the_cache():
+    """One database query less per request; the database still holds every session."""
+    show = "from django.conf import settings; print(settings.SESSION_ENGINE, settings.CACHES['rows']['BACKEND'])"
+    with_redis = manage("shell", "--no-imports", "-c", show, REDIS_URL="redis://127.0.0.1:6379/13")
+    assert with_redis.stdout.split() == [
+        "django.contrib.sessions.backends.cached_db",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+    assert manage("shell", "--no-imports", "-c", show).stdout.split()[0] == "django.contrib.sessions.backends.db"
