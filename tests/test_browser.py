@@ -343,5 +343,6 @@ def test_row_times_read_relative_and_keep_the_exact_time(signed_in, pod):
     assert re.search(r"\d{4}, \d\d:\d\d:\d\d \(UTC\)$", first.get_attribute("title"))
     page.click("text=Load more")  # rows brought by htmx read relative too
     wait_for_rows(page, 100)
+    page.wait_for_function("() => !document.querySelector('#rows time[data-relative]')")
     assert "ago" in page.locator("#rows time").nth(99).inner_text()
     signed_in.assert_clean()

@@ -23,14 +23,14 @@
     return "just now";
   }
   function relativeTimes(root) {
-    if (!relative || !root.querySelectorAll) { return; }
+    if (!relative) { return; }
     root.querySelectorAll("time[data-relative]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (!isNaN(when)) { el.textContent = ago(when); el.removeAttribute("data-relative"); }
     });
   }
   relativeTimes(document);
-  document.addEventListener("htmx:load", function (event) { relativeTimes(event.detail.elt); });
+  document.addEventListener("htmx:afterSettle", function () { relativeTimes(document); });
 
   // With script on, buttons only needed without it (the filter form's "Apply") step aside.
   document.documentElement.classList.add("js");
