@@ -179,8 +179,9 @@ def dashboard(filters: JobFilter, user, today: date | None = None) -> Dashboard:
         return build(start, end, default_period, list(per_day))
 
     # The built strip is cached, not just the counts: laying out a year's bars cost more
-    # than reading the counts back.
-    return _cached(user, f"dashboard:{start}:{end}", filters, compute)
+    # than reading the counts back. (Named anew: entries of the counts alone, cached before
+    # this, are another shape.)
+    return _cached(user, f"dashboard-built:{start}:{end}", filters, compute)
 
 
 def build(start: date, end: date, default_period: bool, rows: list[tuple]) -> Dashboard:
