@@ -14,8 +14,9 @@ Rows that offer "Refresh now" hold a form with the person's CSRF token and, with
 page to come back to: they are cached with slots in those places, filled for each answer.
 
 The cache is this process's memory (CACHES["rows"], LocMemCache): a read costs no network
-round trip, and since keys carry versions, processes that each hold their own copies never
-disagree.
+round trip, since keys carry versions processes that each hold their own copies never
+disagree, and a restart (a deploy, with new code in row_values) starts it empty. The key
+also holds the template's digest, for a cache that outlives processes.
 """
 
 import functools
@@ -61,7 +62,7 @@ def template_digest() -> str:
 def row_version(job: Job) -> str:
     """Changes whenever what a row shows of the job changes; a row's poll sends it back and
     gets 204 (no swap, so a playing track keeps playing) while it still matches. Keep it
-    covering every field of the job that history/row.html reads."""
+    covering every field of the job that history/row.html and row_values() read."""
     shown = [
         *(job.code, job.provider, job.kind, job.external_id, job.created, job.credential_id),
         *(job.status, job.provider_status, job.title, job.model, job.error, job.stale),
@@ -105,7 +106,7 @@ class Viewer:
 
 def row_values(viewer: Viewer, job: Job) -> dict:
     """What the row prints, as plain strings: made here rather than by template filters and
-    lookups, which cost most of a row's rendering (about 0.35 ms a row, against 0.1 here)."""
+    lookups, which cost most of a row's rendering (0.38 ms a row with them, 0.18 ms now)."""
     m = media(job)
     title = job.title or job.external_id
     when = timezone.localtime(job.created)
