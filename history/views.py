@@ -161,8 +161,8 @@ def page_rows(filters: JobFilter, cursor: tuple[datetime, int] | None, user) -> 
     # SQLite, which takes them inside subqueries. Each part is SQL that Django compiled,
     # with every value a parameter.
     newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
-    rows = Job.objects.filter(pk__in=newest).select_related("credential__owner").defer("raw", "prompt")
-    rows = rows.prefetch_related(archive_rows())
+    rows = Job.objects.filter(pk__in=newest).select_related("credential__owner")
+    rows = rows.defer("raw", "prompt", "details", "search_text").prefetch_related(archive_rows())
     return list(newest_first(rows, None)[: PAGE_SIZE + 1])
 
 
