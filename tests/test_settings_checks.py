@@ -123,4 +123,7 @@ def test_with_redis_sessions_are_read_from_the_cache():
         "django.contrib.sessions.backends.cached_db",
         "django.core.cache.backends.locmem.LocMemCache",
     ]
-    assert manage("shell", "--no-imports", "-c", show).stdout.split()[0] == "django.contrib.sessions.backends.db"
+    assert (
+        manage("shell", "--no-imports", "-c", show, REDIS_URL="").stdout.split()[0]
+        == "django.contrib.sessions.backends.db"
+    )
