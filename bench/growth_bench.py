@@ -135,6 +135,9 @@ def child(args: argparse.Namespace) -> None:
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
         settings.GENBOARD_RUN_BUDGET = 3600
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # a database seeded by an older checkout
         figures = {"jobs": int(size), **pages(args.requests), **sync_times(args)}
     print(json.dumps(figures))
 
