@@ -20,7 +20,6 @@ It prints one line per size: the curve.
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import urllib.request
 from pathlib import Path
 from statistics import median
 
-from benchenv import production_env
+from benchenv import free_port, production_env, simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432/"
@@ -52,15 +51,8 @@ def main() -> None:
     if args.child:
         return child(args)
     reuse = dict(pair.split("=", 1) for pair in args.reuse.split(",") if pair)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = ["simulate_providers", "--port", str(port), "--no-rate-limits", "--new-every", "0"]
-    sim = subprocess.Popen(  # noqa: S603 (our own command)
-        [sys.executable, "manage.py", *command], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     results = []
-    try:
-        wait_for(port)
+    with simulator(free_port(), "--no-rate-limits", "--new-every", "0") as base:
         for size in [int(s) for s in args.sizes.split(",")]:
             name = reuse.get(str(size)) or f"genboard_growth_{size}"
             if str(size) not in reuse:
@@ -70,8 +62,6 @@ def main() -> None:
             out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
             results.append(json.loads(out.strip().splitlines()[-1]))
             print(f"  measured {size:,} jobs", file=sys.stderr)
-    finally:
-        sim.terminate()
     print(f"\nPostgreSQL; the big person holds a tenth of the jobs; web CPU p50 of {args.requests} requests, warm")
     print(
         f"{'jobs':>10} {'big sees':>9} {'fragment':>9} {'deep page':>10} {'full page':>10} "
@@ -95,21 +85,6 @@ def seed(size: int, name: str) -> None:
     options = ["--total", str(size), "--big", str(size // 10), "--users", str(users), "--only", "nothing"]
     command = [sys.executable, str(ROOT / "bench" / "history_bench.py"), "--database", "postgres", "--reuse", name]
     subprocess.run([*command, *options, "--requests", "1"], check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
 
 
 # --- one database, in its own process -------------------------------------------------------

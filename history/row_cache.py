@@ -59,14 +59,23 @@ def template_digest() -> str:
     return hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
 
 
+def row_media(job: Job) -> dict:
+    """What the row plays and shows of the job's files (history_extras.media: the outputs and
+    inputs with their archived copies and archive states), made once per job and request."""
+    if not hasattr(job, "_row_media"):
+        job._row_media = media(job)
+    return job._row_media
+
+
 def row_version(job: Job) -> str:
     """Changes whenever what a row shows of the job changes; a row's poll sends it back and
     gets 204 (no swap, so a playing track keeps playing) while it still matches. Keep it
-    covering every field of the job that history/row.html and row_values() read."""
+    covering everything that history/row.html and row_values() read: the files as shown, not
+    as stored, since an archived copy, its state and days left change them."""
     shown = [
         *(job.code, job.provider, job.kind, job.external_id, job.created, job.credential_id),
         *(job.status, job.provider_status, job.title, job.model, job.error, job.stale),
-        *(job.outputs, job.inputs, str(job.credits_used)),
+        *(row_media(job), str(job.credits_used)),
     ]
     return hashlib.blake2b(json.dumps(shown, default=str).encode(), digest_size=8).hexdigest()
 
@@ -107,7 +116,7 @@ class Viewer:
 def row_values(viewer: Viewer, job: Job) -> dict:
     """What the row prints, as plain strings: made here rather than by template filters and
     lookups, which cost most of a row's rendering (0.38 ms a row with them, 0.18 ms now)."""
-    m = media(job)
+    m = row_media(job)
     title = job.title or job.external_id
     when = timezone.localtime(job.created)
     if job.kind == Job.Kind.DENOISE:
@@ -123,6 +132,7 @@ def row_values(viewer: Viewer, job: Job) -> dict:
         "status": STATUSES.get(job.status, job.status),
         "cover": m["cover"]["url"] if m["cover"] else "",
         "waiting": job.status in Job.UNFINISHED,
+        "archive": m["archive"],
         "error": Truncator(job.error).chars(160) if job.status == Job.Status.FAILED else "",
         "players": [
             {"label": label, "number": number, "duration": duration(t.get("duration")), "src": t["src"]}

@@ -167,3 +167,28 @@ def test_rows_are_kept_per_template(shared, alice, client, monkeypatch):
     client.force_login(alice)
     row(client, shared["job"])
     assert all(f":{row_cache.template_digest()}:" in key for key in caches["rows"]._cache)
+
+
+def test_an_archived_copy_and_its_state_change_the_row(client, alice, shared):
+    """The row shows the files as the archive makes them (our URL, its state), not only as
+    stored on the job: its version covers them."""
+    from archive.models import ArchivedFile
+
+    job = shared["job"]
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.SUCCEEDED, outputs=[{"kind": "audio", "url": "https://cdn.example/slow.mp3", "duration": 61}]
+    )
+    client.force_login(alice)
+    assert 'src="https://cdn.example/slow.mp3"' in row(client, job)
+
+    copy = ArchivedFile.objects.create(
+        job=job, position=0, kind="audio", url="https://cdn.example/slow.mp3", host="cdn.example:443",
+        state=ArchivedFile.State.DONE, size=2048, path="archive/x.mp3", next_try=None,
+    )  # fmt: skip
+    archived = row(client, job)
+    assert f'src="/files/{copy.code}/"' in archived and "Archived · 2.0\xa0KB" in archived
+    assert 'form="bulk-zip"' in archived
+
+    ArchivedFile.objects.filter(pk=copy.pk).update(state=ArchivedFile.State.FAILED, error="too big")
+    failed = row(client, job)
+    assert "Archive failed: too big" in failed and 'form="bulk-zip"' not in failed
