@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,3 +58,27 @@ def simulator(port: int, *options: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         sim.terminate()
+
+
+def start_django() -> float:
+    """Set Django up in this process for an in-process benchmark and migrate its database (one
+    seeded by an older checkout, too); returns how long the migration took, in seconds."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    # whitenoise looks for collected static files, which a benchmark does not need.
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    # Templates use {% static %}; production's manifest storage needs a collectstatic that a
+    # benchmark has no business running in the checkout, and serving files is not measured.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    return time.perf_counter() - started

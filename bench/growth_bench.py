@@ -28,7 +28,7 @@ import urllib.request
 from pathlib import Path
 from statistics import median
 
-from benchenv import free_port, production_env, simulator
+from benchenv import free_port, production_env, simulator, start_django
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432/"
@@ -98,21 +98,10 @@ def child(args: argparse.Namespace) -> None:
         os.environ.pop("REDIS_URL", None)
         for provider in ("APIMALL", "APIKLEY", "AUDIOPOD", "MUNSIT"):
             os.environ[f"{provider}_BASE_URL"] = args.simulator
-        sys.path.insert(0, str(ROOT))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        import django
-
-        django.setup()
+        start_django()
         from django.conf import settings
 
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
         settings.GENBOARD_RUN_BUDGET = 3600
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)  # a database seeded by an older checkout
         figures = {"jobs": int(size), **pages(args.requests), **sync_times(args)}
     print(json.dumps(figures))
 

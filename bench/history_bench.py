@@ -41,14 +41,12 @@ import sys
 import tempfile
 import time
 import uuid
-import warnings
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from benchenv import production_env
+from benchenv import production_env, start_django
 
-ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432/"
 ROW = re.compile(r'<li class="job job-')
 ROW_CODE = re.compile(r'id="job-([0-9a-f-]{36})"')
@@ -166,27 +164,11 @@ def pg_admin(sql: str) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    # whitenoise looks for collected static files, which a benchmark does not need.
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    django.setup()
-    from django.conf import settings
-
-    # Templates use {% static %}; production's manifest storage needs a collectstatic that a
-    # benchmark has no business running in the checkout, and serving files is not measured.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": settings.STORAGES["default"]["BACKEND"]}}
-    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-    from django.core.management import call_command
+    migrated = start_django()
     from django.db import connection
 
     from history.models import Job
 
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    migrated = time.perf_counter() - started
     print(f"{describe(connection)}; migrate took {migrated:.1f} s")
     if not Job.objects.exists():
         seed(args)

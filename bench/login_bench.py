@@ -11,16 +11,13 @@ settings: the stored hash is Argon2 afterwards (Django re-hashes at log-in).
 
 import argparse
 import os
-import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from statistics import median
 
-from benchenv import production_env
+from benchenv import production_env, start_django
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple 2026"
 
 
@@ -36,23 +33,12 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    django.setup()
+    start_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import get_hasher, make_password
-    from django.core.management import call_command
     from django.test import Client, override_settings
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    call_command("migrate", verbosity=0)
     User = get_user_model()
     genboard = list(settings.PASSWORD_HASHERS)
     pbkdf2_first = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", *genboard]

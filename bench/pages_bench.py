@@ -23,13 +23,11 @@ import os
 import pstats
 import sys
 import time
-import warnings
 from pathlib import Path
 from statistics import median
 
-from benchenv import production_env
+from benchenv import production_env, start_django
 
-ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432/"
 
 
@@ -50,22 +48,7 @@ def setup(args: argparse.Namespace, var_dir: Path) -> None:
     os.environ["DATABASE_URL"] = url
     production_env(var_dir, SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
     os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    django.setup()
-    from django.conf import settings
-
-    # As history_bench: no collectstatic for {% static %}.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)  # a database seeded by an older checkout
+    start_django()
 
 
 def percentile(values: list[float], p: float) -> float:
