@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "teams",
     "history",
     "archive",
+    "hooks",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +218,11 @@ APIMALL_BASE_URL = env("APIMALL_BASE_URL", "https://gateway.apimall.ai")
 APIKLEY_BASE_URL = env("APIKLEY_BASE_URL", "https://api.apikley.ru")
 AUDIOPOD_BASE_URL = env("AUDIOPOD_BASE_URL", "https://api.audiopod.ai")
 MUNSIT_BASE_URL = env("MUNSIT_BASE_URL", "https://api.munsit.com")
+# Webhooks in (hooks/): the body cap, calls per key and minute, and how far a signed
+# timestamp may be from now.
+WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(256 * 1024)))
+WEBHOOK_RATE_LIMIT = int(env("WEBHOOK_RATE_LIMIT", "600"))
+WEBHOOK_TOLERANCE_SECONDS = int(env("WEBHOOK_TOLERANCE_SECONDS", "300"))
 # Comma-separated Fernet keys; the first encrypts, all decrypt (providers/crypto.py).
 CREDENTIAL_ENCRYPTION_KEYS = [k.strip() for k in env("CREDENTIAL_ENCRYPTION_KEYS").split(",") if k.strip()]
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include("allauth.urls")),
     path("keys/", include("providers.urls")),
+    path("keys/<uuid:code>/webhooks/", include("hooks.key_urls")),
+    path("hooks/", include("hooks.urls")),
     path("history/", include("history.urls")),
     path("teams/", include("teams.urls")),
     path("files/", include("archive.urls")),

@@ -45,6 +45,11 @@ logger = logging.getLogger(__name__)
 RANK = {PENDING: 0, RUNNING: 1, UNKNOWN: 1, SUCCEEDED: 2, FAILED: 2, CANCELED: 2}
 FIRST_POLL = timedelta(seconds=10)
 MAX_POLL = timedelta(minutes=10)
+# Keys whose webhooks arrive (hooks/) learn of changes without asking: polling is only the
+# fallback for a lost call, so it starts later and backs off further.
+RELAXED_FIRST_POLL = timedelta(minutes=2)
+RELAXED_MAX_POLL = timedelta(minutes=30)
+WEBHOOKS_FRESH = timedelta(days=1)
 GIVE_UP_AFTER = timedelta(days=1)
 LEASE = timedelta(minutes=10)
 PROGRESS_EVERY = 0.5  # seconds
@@ -105,9 +110,17 @@ class Tally:
 # --- storing records ------------------------------------------------------------------------
 
 
-def poll_gap(attempts: int) -> timedelta:
-    """10 s after it was last seen, doubling up to 10 min."""
+def poll_gap(attempts: int, relaxed: bool = False) -> timedelta:
+    """10 s after it was last seen, doubling up to 10 min (2 min to 30 min while webhooks arrive)."""
+    if relaxed:
+        return min(RELAXED_FIRST_POLL * 2 ** min(attempts, 10), RELAXED_MAX_POLL)
     return min(FIRST_POLL * 2 ** min(attempts, 10), MAX_POLL)
+
+
+def webhooks_arrive(credential_id: int, now: datetime | None = None) -> bool:
+    """Whether a webhook for this key was processed within the last day (hooks.process)."""
+    since = (now or timezone.now()) - WEBHOOKS_FRESH
+    return Credential.objects.filter(pk=credential_id, hook__last_event__gte=since).exists()
 
 
 def record_values(record: JobRecord) -> dict:
@@ -132,17 +145,17 @@ def record_values(record: JobRecord) -> dict:
     }
 
 
-def schedule_poll(job: Job, now: datetime, *, progressed: bool) -> None:
+def schedule_poll(job: Job, now: datetime, *, progressed: bool, relaxed: bool = False) -> None:
     """Set when to look at an unfinished job again, or give up politely after a day."""
     if now - (job.polling_since or job.imported) > GIVE_UP_AFTER:
         job.next_poll, job.stale = None, True
         return
     job.poll_attempts = 0 if progressed else job.poll_attempts + 1
-    job.next_poll = now + poll_gap(job.poll_attempts)
+    job.next_poll = now + poll_gap(job.poll_attempts, relaxed)
     job.seen = now
 
 
-def new_row(credential: Credential, record: JobRecord, now: datetime) -> dict:
+def new_row(credential: Credential, record: JobRecord, now: datetime, relaxed: bool = False) -> dict:
     """The column values of a job seen for the first time."""
     return {
         "code": uuid.uuid4(),
@@ -152,7 +165,7 @@ def new_row(credential: Credential, record: JobRecord, now: datetime) -> dict:
         "created": record.created or now,
         "imported": now,
         "seen": now,
-        "next_poll": now + FIRST_POLL if record.unfinished else None,
+        "next_poll": now + poll_gap(0, relaxed) if record.unfinished else None,
         "poll_attempts": 0,
         "polling_since": now if record.unfinished else None,
         "stale": False,
@@ -160,7 +173,7 @@ def new_row(credential: Credential, record: JobRecord, now: datetime) -> dict:
     }
 
 
-def merge(job: Job, record: JobRecord, now: datetime) -> bool:
+def merge(job: Job, record: JobRecord, now: datetime, relaxed: bool = False) -> bool:
     """Bring a stored job up to date with a provider record; True if it needs saving."""
     if RANK[record.status] < RANK[job.status]:
         # A late page or a lagging replica: what we stored is newer. Keep it.
@@ -172,7 +185,7 @@ def merge(job: Job, record: JobRecord, now: datetime) -> bool:
     for name, value in changed.items():
         setattr(job, name, value)
     if record.unfinished:
-        schedule_poll(job, now, progressed="status" in changed or "outputs" in changed)
+        schedule_poll(job, now, progressed="status" in changed or "outputs" in changed, relaxed=relaxed)
         return True
     if job.next_poll is not None or job.stale or job.polling_since is not None:
         job.next_poll, job.stale, job.polling_since, changed["next_poll"] = None, False, None, None
@@ -198,8 +211,11 @@ def restart(job: Job, status: str) -> None:
     )
 
 
-def store(credential: Credential, records: Iterable[JobRecord], now: datetime | None = None) -> Tally:
-    """Insert new jobs and update known ones in one short transaction."""
+def store(
+    credential: Credential, records: Iterable[JobRecord], now: datetime | None = None, *, relaxed: bool = False
+) -> Tally:
+    """Insert new jobs and update known ones in one short transaction. `relaxed`: the key's
+    webhooks arrive, so unfinished jobs are polled less often."""
     now = now or timezone.now()
     by_id = {record.external_id: record for record in records}  # a page may repeat a record
     for external_id in removal.buried(credential, by_id):  # removed by its owner: stays removed
@@ -212,11 +228,11 @@ def store(credential: Credential, records: Iterable[JobRecord], now: datetime | 
     for external_id, record in by_id.items():
         job = existing.get(external_id)
         if job is None:
-            to_create.append(new_row(credential, record, now))
+            to_create.append(new_row(credential, record, now, relaxed))
             tally.unfinished += record.unfinished
             continue
         was_due = job.next_poll is not None and job.next_poll <= now
-        if merge(job, record, now):
+        if merge(job, record, now, relaxed):
             to_update.append(job)
         tally.unfinished += job.status in Job.UNFINISHED and not job.stale
         tally.polled += was_due
@@ -273,6 +289,7 @@ class Syncer:
         self.positions: dict[tuple[str, datetime], range] = {}
         # Pages each stream's walk read this run: a due job on them was refreshed already.
         self.walked: dict[str, set[int]] = {}
+        self.relaxed = webhooks_arrive(credential.pk)
 
     def save_progress(self, tally: Tally, *, force: bool = False) -> None:
         """Count what a step did; write it for the progress bar and renew the lease at most
@@ -296,7 +313,7 @@ class Syncer:
         )
 
     def store_page(self, page: Page) -> Tally:
-        tally = store(self.credential, page.records)
+        tally = store(self.credential, page.records, relaxed=self.relaxed)
         tally.pages, tally.requests, tally.skipped = 1, 1, page.skipped
         self.save_progress(tally)
         return tally
@@ -400,7 +417,7 @@ class Syncer:
                 self.provider_does_not_know(job, e)
                 self.save_progress(tally)
                 continue
-            tally.add(store(self.credential, [record]))
+            tally.add(store(self.credential, [record], relaxed=self.relaxed))
             self.save_progress(tally)
 
     def provider_does_not_know(self, job: Job, error: ProviderError) -> None:
@@ -442,7 +459,7 @@ class Syncer:
                 if not self.read_for(stream, index, wanted, read):
                     return
             for _, job in wanted:  # not where we expected it: look again later
-                schedule_poll(job, timezone.now(), progressed=False)
+                schedule_poll(job, timezone.now(), progressed=False, relaxed=self.relaxed)
                 Job.objects.filter(pk=job.pk).update(
                     next_poll=job.next_poll, poll_attempts=job.poll_attempts, stale=job.stale
                 )

@@ -7,10 +7,12 @@ Errors may arrive as HTTP 200 with a `code` other than 200 in the body.
 import re
 import threading
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from . import records as r
+from . import webhooks
 from .base import KEY_CHECK_DEADLINE, Provider, as_number, format_credits
 from .http import KeyRejected, OutOfCredits, ProviderError, RateLimited
 
@@ -207,3 +209,46 @@ class TaskSpacing:
 
 
 _task_spacing = TaskSpacing(PER_TASK_INTERVAL)
+
+
+# --- Callbacks: what kie.ai POSTs to a task's callBackUrl (received in hooks/) -----------------
+# Stages: `text`, `first`, `complete`, `error`. With a webhook HMAC key set in the account,
+# every call carries X-Webhook-Timestamp and X-Webhook-Signature =
+# base64(HMAC-SHA256(taskId + "." + timestamp, hmac key)). The signature covers the task id
+# and the time only, never the body: a callback is a cue to read record-info again.
+CALLBACK_TIMESTAMP = "X-Webhook-Timestamp"
+CALLBACK_SIGNATURE = "X-Webhook-Signature"
+
+
+def callback_signature(hmac_key: str, task_id: str, timestamp: int | str) -> str:
+    return webhooks.base64_hmac(hmac_key, f"{task_id}.{timestamp}".encode())
+
+
+def read_callback(body: bytes, headers: Mapping[str, str], hmac_key: str | None, now: float, tolerance: int):
+    """Check one callback; a webhooks.Callback, or webhooks.Rejected."""
+    payload = webhooks.parse_json(body)
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    task_id = r.text(data.get("task_id") or data.get("taskId") or payload.get("task_id") or payload.get("taskId"))
+    if not TASK_ID.match(task_id):
+        raise webhooks.Rejected("No task id in the callback.")
+    stage = r.text(data.get("callbackType") or payload.get("callbackType"), 40) or "callback"
+    if hmac_key is None:
+        # No HMAC key saved: the unguessable address is the only check, so the call is
+        # accepted as a cue to look at a task the provider must itself confirm.
+        return webhooks.Callback(
+            event_id=f"{task_id}:{stage}:{webhooks.body_digest(body)}",
+            kind=stage,
+            external_id=task_id,
+            signed=False,
+            body=payload,
+        )
+    stamp = webhooks.fresh_timestamp(headers.get(CALLBACK_TIMESTAMP), now, tolerance, CALLBACK_TIMESTAMP)
+    received = headers.get(CALLBACK_SIGNATURE)
+    if not received:
+        raise webhooks.Rejected(f"Unsigned: no {CALLBACK_SIGNATURE} header although an HMAC key is saved.")
+    if not webhooks.same(callback_signature(hmac_key, task_id, stamp), received):
+        raise webhooks.Rejected("Bad signature: it does not match the saved webhook HMAC key.")
+    # A replay of this very call carries the same task, stage and timestamp: one event.
+    return webhooks.Callback(
+        event_id=f"{task_id}:{stage}:{stamp}", kind=stage, external_id=task_id, signed=True, body=payload
+    )

@@ -1,9 +1,11 @@
 """AudioPod music jobs (shared/providers/audiopod-music-jobs.txt)."""
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import records as r
+from . import webhooks
 from .base import KEY_CHECK_DEADLINE, Provider
 from .http import KeyRejected, OutOfCredits, ProviderError
 
@@ -259,3 +261,41 @@ def _details(job: dict, status: str) -> dict[str, Any]:
 def _extension(link: str) -> str:
     suffix = link.rsplit("?", 1)[0].rsplit("/", 1)[-1].rpartition(".")[2].lower()
     return suffix if suffix.isalnum() and len(suffix) <= 5 else "file"
+
+
+# --- Webhooks: what AudioPod POSTs to a registered endpoint (received in hooks/) ---------------
+# X-AudioPod-Signature: sha256=<hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>, with
+# X-AudioPod-Timestamp (Unix seconds) and X-AudioPod-Event-Id (retries reuse it). The signature
+# covers the whole body, so its event id, type and job id can be trusted.
+WEBHOOK_SIGNATURE = "X-AudioPod-Signature"
+WEBHOOK_TIMESTAMP = "X-AudioPod-Timestamp"
+WEBHOOK_EVENT_ID = "X-AudioPod-Event-Id"
+# Events about other AudioPod tools (transcription, TTS…) are not in the music history.
+MUSIC_JOB_TYPES = {"music_generation", "music", "score_first", ""}
+
+
+def webhook_signature(secret: str, timestamp: int | str, body: bytes) -> str:
+    return "sha256=" + webhooks.hmac_sha256(secret, f"{timestamp}.".encode() + body).hex()
+
+
+def read_webhook(body: bytes, headers: Mapping[str, str], secret: str | None, now: float, tolerance: int):
+    """Check one webhook call; a webhooks.Callback, or webhooks.Rejected."""
+    if secret is None:
+        raise webhooks.Rejected("No signing secret saved for this key: AudioPod webhooks cannot be checked.")
+    received = headers.get(WEBHOOK_SIGNATURE)
+    if not received:
+        raise webhooks.Rejected(f"Unsigned: no {WEBHOOK_SIGNATURE} header.")
+    stamp = webhooks.fresh_timestamp(headers.get(WEBHOOK_TIMESTAMP), now, tolerance, WEBHOOK_TIMESTAMP)
+    if not webhooks.same(webhook_signature(secret, stamp, body), received):
+        raise webhooks.Rejected("Bad signature: it does not match the saved signing secret.")
+    payload = webhooks.parse_json(body)
+    event_id = r.text(payload.get("event_id") or headers.get(WEBHOOK_EVENT_ID), 200)
+    if not event_id:
+        raise webhooks.Rejected("No event id.")
+    kind = r.text(payload.get("event_type") or headers.get("X-AudioPod-Event"), 60) or "event"
+    job_type = r.text(payload.get("job_type"), 60).lower()
+    job_id = payload.get("job_id")
+    external_id = str(job_id) if isinstance(job_id, int | str) and str(job_id).isdigit() else ""
+    if job_type not in MUSIC_JOB_TYPES:
+        external_id = ""  # not a music job: recorded, nothing to update
+    return webhooks.Callback(event_id=event_id, kind=kind, external_id=external_id, signed=True, body=payload)

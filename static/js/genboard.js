@@ -98,4 +98,20 @@
     closeMenus(null);
     if (open) { open.querySelector("summary").focus(); }
   });
+
+  // Copy buttons (the webhook address on a key's page): the field's text to the clipboard.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+    var field = button && document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    var note = document.getElementById(button.getAttribute("aria-describedby"));
+    function done(text) { if (note) { note.textContent = text; } }
+    field.select();
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(function () { done("Copied."); },
+        function () { done("Selected: press Ctrl+C (⌘C) to copy."); });
+    } else {
+      done("Selected: press Ctrl+C (⌘C) to copy.");
+    }
+  });
 })();
