@@ -113,7 +113,8 @@ def test_a_bad_signature_changes_nothing_and_is_counted(client, suno):
     # The signature is over the task id: the same signature for another task is bad too.
     stamp = int(time.time())
     headers = {"X-Webhook-Timestamp": str(stamp), "X-Webhook-Signature": callback_signature(HMAC_KEY, "other1", stamp)}
-    response = client.post(suno.get_absolute_url(), kie_body("5c79be8e"), content_type="application/json", headers=headers)
+    url = suno.get_absolute_url()
+    response = client.post(url, kie_body("5c79be8e"), content_type="application/json", headers=headers)
     assert response.status_code == 401 and rejected(suno)[0] == 2 and Event.objects.count() == 0
 
 
@@ -192,7 +193,8 @@ def test_audiopod_bad_signature_and_stale_timestamp(client, pod):
         "X-AudioPod-Timestamp": str(stamp),
         "X-AudioPod-Signature": webhook_signature(POD_SECRET, stamp, pod_body(job_id=123)),
     }
-    tampered = client.post(pod.get_absolute_url(), pod_body(job_id=999), content_type="application/json", headers=headers)
+    url = pod.get_absolute_url()
+    tampered = client.post(url, pod_body(job_id=999), content_type="application/json", headers=headers)
     assert tampered.status_code == 401
     assert pod_post(client, pod, pod_body(), stamp=int(time.time()) - 3600).status_code == 401
     assert rejected(pod) == (3, rejected(pod)[1]) and rejected(pod)[1].startswith("Stale")
