@@ -30,7 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from archive import archiver
-from providers import crypto
+from providers import balances, crypto
 from providers.base import Provider
 from providers.http import KeyRejected, OutOfCredits, ProviderError, RateLimited
 from providers.models import Credential
@@ -497,6 +497,8 @@ class Syncer:
                 Credential.objects.filter(pk=self.credential.pk).update(
                     status=Credential.Status.OK, balance=balance[:100], last_error="", checked=timezone.now()
                 )
+            if balances.refresh(self.credential, self.provider):
+                self.save_progress(Tally(requests=1))
             for stream in self.provider.streams:
                 self.walk(stream)
             if self.provider.refreshes_per_job:

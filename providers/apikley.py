@@ -13,6 +13,7 @@ from typing import Any
 
 from . import records as r
 from . import webhooks
+from .balances import CREDITS, Balance, decimal
 from .base import KEY_CHECK_DEADLINE, Provider, as_number, format_credits
 from .http import KeyRejected, OutOfCredits, ProviderError, RateLimited
 
@@ -63,6 +64,12 @@ class Apikley(Provider):
 
     def not_found(self, error: ProviderError) -> str:
         return f"Not found at Apikley an hour after import ({error.message})"
+
+    def balance(self) -> Balance | None:
+        body = self.call("GET", "/api/v1/chat/credit").json()
+        raise_for_code(body)
+        amount = decimal(body.get("data"))  # a float at the real Apikley
+        return Balance(amount, CREDITS) if amount is not None else None
 
     def job(self, external_id: str) -> r.JobRecord:
         _task_spacing.wait(external_id)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from . import records as r
+from .balances import CREDITS, Balance, decimal
 from .base import KEY_CHECK_DEADLINE, Provider, as_number, format_credits
 from .http import OutOfCredits, ProviderError
 
@@ -50,6 +51,11 @@ class ApiMall(Provider):
         if error.code.lower() in OUT_OF_CREDITS_CODES and not isinstance(error, OutOfCredits):
             return OutOfCredits(error.message, status=error.status, code=error.code)
         return error
+
+    def balance(self) -> Balance | None:
+        data = self._data(self.call("GET", "/api/v1/account/balances").json())
+        amount = decimal(data.get("api_credits", data.get("credits")))
+        return Balance(amount, CREDITS) if amount is not None else None
 
     def history_page(self, stream: str, index: int) -> r.Page:
         body = self.call("GET", PATHS[stream], params={"page": index + 1, "limit": self.page_size}).json()

@@ -6,6 +6,7 @@ from typing import Any
 
 from . import records as r
 from . import webhooks
+from .balances import USD, Balance, decimal
 from .base import KEY_CHECK_DEADLINE, Provider
 from .http import KeyRejected, OutOfCredits, ProviderError
 
@@ -54,6 +55,10 @@ class AudioPod(Provider):
         body = self.call("GET", "/api/v1/api-wallet/balance", deadline=KEY_CHECK_DEADLINE).json()
         dollars = wallet_balance(body)
         return f"Balance {format_dollars(dollars)}" if dollars is not None else "Key accepted"
+
+    def balance(self) -> Balance | None:
+        body = self.call("GET", "/api/v1/api-wallet/balance").json()
+        return wallet(body)
 
     def history_page(self, stream: str, index: int) -> r.Page:
         if stream == SCORE_STREAM:
@@ -117,6 +122,21 @@ class AudioPod(Provider):
     def retry(self, external_id: str) -> r.JobRecord | None:
         body = self.call("POST", f"/api/v1/music/jobs/{_job_id(external_id)}/retry")
         return _maybe_job(body.json())
+
+
+def wallet(body: Any) -> Balance | None:
+    """{"balance_cents": 2500, "balance_usd": "$25.00", "total_spent_cents": 1500, …}: cents
+    when given (exact), else the dollar string."""
+    if not isinstance(body, dict):
+        return None
+    cents = decimal(body.get("balance_cents"))
+    amount = cents / 100 if cents is not None else decimal(body.get("balance_usd"))
+    if amount is None:
+        return None
+    spent_cents = decimal(body.get("total_spent_cents"))
+    spent = spent_cents / 100 if spent_cents is not None else decimal(body.get("total_spent_usd"))
+    cent = Decimal("0.01")
+    return Balance(amount.quantize(cent), USD, spent.quantize(cent) if spent is not None else None)
 
 
 def _job_id(external_id: str) -> str:

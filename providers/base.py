@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from .balances import Balance
 from .http import Http, ProviderError, Response, default_http
 from .records import JobRecord, Page
 from .redaction import Redactor
@@ -110,6 +111,10 @@ class Provider(ABC):
     def parse_stored(cls, raw: dict, external_id: str, kind: str) -> JobRecord:
         """A record stored in Job.raw read again as this adapter reads it today
         (`manage.py reparse`: jobs imported before the adapter learnt a field)."""
+
+    def balance(self) -> "Balance | None":
+        """What the key has left (providers.balances); None where the provider has no balance call."""
+        return None
 
     def history_page(self, stream: str, index: int) -> Page:
         """Page `index` (0 = newest) of one history stream."""

@@ -64,6 +64,14 @@ class Credential(models.Model):
     balance = models.CharField(max_length=100, blank=True)
     # Copy this key's finished media into Genboard's storage (archive app); the owner may turn it off.
     archive = models.BooleanField(default=True)
+    # What the key has left at the provider (providers/balances.py), read by the sync at most
+    # every few minutes: credits, or dollars (AudioPod's wallet, with what it has spent).
+    balance_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    balance_unit = models.CharField(max_length=10, blank=True)
+    balance_spent = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    balance_checked = models.DateTimeField(null=True, blank=True)
+    # The owner's threshold: below it, the keys list, the key page and the history warn.
+    low_balance_below = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
     # Sync bookkeeping (history/sync.py).
@@ -119,6 +127,8 @@ class Credential(models.Model):
         self.status = self.Status.UNCHECKED
         self.last_error = ""
         self.balance = ""
+        self.balance_amount = self.balance_spent = self.balance_checked = None
+        self.balance_unit = ""
         self.checked = None
         self.paused_until = None
         self.failures = 0

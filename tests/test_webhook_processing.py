@@ -197,7 +197,7 @@ def test_polling_backs_off_for_keys_whose_webhooks_arrive(suno, alice):
 
 @responses.activate
 def test_the_sync_polls_slowly_while_webhooks_arrive(alice):
-    credential = make_credential(alice, "apikley", status="ok")
+    credential = make_credential(alice, "apikley", status="ok", balance_checked=timezone.now())
     store(credential, [parse_task(task("FIRST_SUCCESS"), "5c79be8e")])
     Job.objects.update(next_poll=timezone.now() - timedelta(seconds=1))
     Hook.objects.create(credential=credential, last_event=timezone.now())
