@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from . import apikley, apimall, audiopod, munsit, simapi
+from . import apikley, apimall, audiopod, munsit, simapi, webhooks
 from .control import LoggedRequest
 from .protocol import Reply, Request, Route, bearer, json_reply
 from .world import World
@@ -226,6 +226,7 @@ class SimulatorServer:
         self._httpd.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
+        webhooks.stop(self.world)
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)

@@ -10,11 +10,12 @@
 - `GET /_sim/media/<audio|stream|upload|image>/<name>` — generated media (media.py);
   `?bytes=N` streams a file of exactly N bytes (benchmarks). `DELETE /_sim/media` makes every
   media URL answer 404, as after a provider deleted its files; `POST /_sim/media` brings them back.
+- `POST|GET|DELETE /_sim/webhooks` — where an account's signed webhooks go (webhooks.py).
 """
 
 from urllib.parse import unquote
 
-from . import apikley, media
+from . import apikley, media, webhooks
 from .protocol import Reply, Request, Route, json_reply
 from .timefmt import iso_ms_z
 
@@ -106,4 +107,5 @@ ROUTES = [
     Route("sim", "DELETE", "/_sim/media", delete_media),
     Route("sim", "POST", "/_sim/media", restore_media),
     *apikley.SIM_ROUTES,
+    *webhooks.SIM_ROUTES,
 ]
