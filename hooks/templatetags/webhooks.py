@@ -12,12 +12,14 @@ def webhook_section(context, credential) -> dict:
     if hook is None:
         return {"hook": None}
     request = context["request"]
+    paste = INSTRUCTIONS[credential.provider].paste(request.build_absolute_uri(hook.get_absolute_url()))
     return {
         "hook": hook,
         "credential": credential,
         "address": request.build_absolute_uri(hook.get_absolute_url()),
         "latest": hook.latest_event(),
         "how": INSTRUCTIONS[credential.provider],
-        "paste": INSTRUCTIONS[credential.provider].paste(request.build_absolute_uri(hook.get_absolute_url())),
+        "paste": paste,
+        "multiline": "\n" in paste,
         "csrf_token": context.get("csrf_token"),
     }
