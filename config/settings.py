@@ -223,6 +223,8 @@ MUNSIT_BASE_URL = env("MUNSIT_BASE_URL", "https://api.munsit.com")
 WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(256 * 1024)))
 WEBHOOK_RATE_LIMIT = int(env("WEBHOOK_RATE_LIMIT", "600"))
 WEBHOOK_TOLERANCE_SECONDS = int(env("WEBHOOK_TOLERANCE_SECONDS", "300"))
+# A key's balance is read with its syncs, at most this often (providers/balances.py).
+BALANCE_REFRESH_SECONDS = int(env("BALANCE_REFRESH_SECONDS", "300"))
 # Comma-separated Fernet keys; the first encrypts, all decrypt (providers/crypto.py).
 CREDENTIAL_ENCRYPTION_KEYS = [k.strip() for k in env("CREDENTIAL_ENCRYPTION_KEYS").split(",") if k.strip()]
 

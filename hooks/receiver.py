@@ -28,15 +28,15 @@ READERS: dict[str, Callable[[bytes, Mapping[str, str], str | None, float, int], 
 
 
 def max_body() -> int:
-    return int(getattr(settings, "WEBHOOK_MAX_BODY_BYTES", 256 * 1024))
+    return settings.WEBHOOK_MAX_BODY_BYTES
 
 
 def per_minute() -> int:
-    return int(getattr(settings, "WEBHOOK_RATE_LIMIT", 600))
+    return settings.WEBHOOK_RATE_LIMIT
 
 
 def tolerance() -> int:
-    return int(getattr(settings, "WEBHOOK_TOLERANCE_SECONDS", webhooks.DEFAULT_TOLERANCE))
+    return settings.WEBHOOK_TOLERANCE_SECONDS
 
 
 class TooLarge(Exception):

@@ -31,7 +31,7 @@ class Balance:
 
 
 def refresh_every() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "BALANCE_REFRESH_SECONDS", 300)))
+    return timedelta(seconds=settings.BALANCE_REFRESH_SECONDS)
 
 
 def due(credential, now=None) -> bool:

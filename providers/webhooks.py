@@ -14,9 +14,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-# A signed call whose timestamp is further than this from now is refused (replays, clocks).
-DEFAULT_TOLERANCE = 300  # seconds
-
 
 class Rejected(Exception):
     """A call that changes nothing: unsigned where a signature is due, badly signed, stale,
