@@ -321,3 +321,15 @@ def test_only_the_owner_changes_webhook_settings(client, suno, bob):
     old = suno.token
     suno.refresh_from_db()
     assert suno.token == old and suno.secret is None
+
+
+def test_the_admin_lists_webhooks_without_token_or_secret(client, suno, admin_user):
+    suno.set_secret(HMAC_KEY)
+    suno.save()
+    kie_post(client, suno, kie_body())
+    client.force_login(admin_user)
+    for url in ("/admin/hooks/hook/", f"/admin/hooks/hook/{suno.pk}/change/", "/admin/hooks/event/"):
+        text = client.get(url).content.decode()
+        assert suno.token not in text and HMAC_KEY not in text, url
+    event = Event.objects.get()
+    assert "5c79be8e" in client.get(f"/admin/hooks/event/{event.pk}/change/").content.decode()
