@@ -4,7 +4,7 @@ concurrent senders, and whether every accepted event was stored and queued.
     .venv/bin/python bench/webhook_bench.py [--senders 50] [--events 40] [--keys 50] [--server gunicorn|threads]
 
 It migrates a fresh SQLite file (or the DATABASE_URL you give; REDIS_URL as well for the
-cache and broker), makes `--keys` AudioPod keys with a signing secret each, starts the site in
+cache and broker: both scratch, the queue is emptied at the end), makes `--keys` AudioPod keys with a signing secret each, starts the site in
 a separate process with production settings (gunicorn with `--workers` processes of 8 threads
 when it is installed, else the standard library's threaded WSGI server), and lets `--senders`
 threads each POST `--events` signed events (keep-alive, round-robin over the keys), as
@@ -208,6 +208,9 @@ def main() -> None:
     print(f"answers: {dict(sorted(statuses.items()))}")
     lost = accepted - min(stored, queued)
     print(f"events: {accepted} accepted, {stored} stored, {queued} queued for workers; lost: {lost}")
+    # Leave the scratch database and queue as they were: no worker should process these.
+    Credential.objects.filter(owner=owner).delete()
+    get_broker().purge_queue()
 
 
 if __name__ == "__main__":
