@@ -21,6 +21,8 @@ from .receiver import queue
 
 logger = logging.getLogger(__name__)
 
+# Events that say a job is over (kie.ai's last stages, AudioPod's job events).
+FINAL_KINDS = {"complete", "error", "job.completed", "job.failed", "job.cancelled"}
 # Events about no job in particular (AudioPod's test event).
 NO_JOB_NOTE = "Nothing to update: the event names no music job."
 SWEEP_LIMIT = 500
@@ -65,6 +67,10 @@ def process_event(event_pk: int) -> str:
     # This key's webhooks arrive (we are processing one): its polling is the slow fallback.
     store(credential, [record], relaxed=True)
     job = Job.objects.filter(credential=credential, external_id=event.external_id).first()
+    if job is not None and event.kind in FINAL_KINDS and job.status in Job.UNFINISHED and job.next_poll:
+        # The call says it is over, the provider's answer not yet (a replica lagging): look
+        # again soon rather than after the slow fallback's gap.
+        Job.objects.filter(pk=job.pk).update(next_poll=min(job.next_poll, timezone.now() + FIRST_POLL))
     return finish(event, Event.State.DONE, f"{record.provider_status or record.status}", job)
 
 

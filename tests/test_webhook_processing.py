@@ -206,3 +206,13 @@ def test_the_sync_polls_slowly_while_webhooks_arrive(alice):
     assert len(responses.calls) == 1
     # Unchanged: the second gap of the slow curve (4 min), not of the quick one (20 s).
     assert Job.objects.get().next_poll >= timezone.now() + timedelta(minutes=3)
+
+
+@responses.activate
+def test_a_final_callback_ahead_of_record_info_brings_the_next_poll_near(suno):
+    responses.get(BASE + RECORD, json={"code": 200, "msg": "success", "data": task("FIRST_SUCCESS")})
+    process_event(event(suno, kind="first").pk)
+    assert Job.objects.get().next_poll >= timezone.now() + RELAXED_FIRST_POLL - timedelta(seconds=5)
+    process_event(event(suno, kind="complete").pk)  # record-info still says FIRST_SUCCESS
+    job = Job.objects.get()
+    assert job.status == "running" and job.next_poll <= timezone.now() + timedelta(seconds=11)
