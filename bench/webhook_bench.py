@@ -4,14 +4,14 @@ concurrent senders, and whether every accepted event was stored and queued.
     .venv/bin/python bench/webhook_bench.py [--senders 50] [--events 40] [--keys 50] [--server gunicorn|threads]
 
 It migrates a fresh SQLite file (or the DATABASE_URL you give; REDIS_URL as well for the
-cache and broker: both scratch, the queue is emptied at the end), makes `--keys` AudioPod keys with a signing secret each, starts the site in
-a separate process with production settings (gunicorn with `--workers` processes of 8 threads
-when it is installed, else the standard library's threaded WSGI server), and lets `--senders`
-threads each POST `--events` signed events (keep-alive, round-robin over the keys), as
-AudioPod would: back to back, or one every `--interval` seconds
-per sender (a steady load: 0.1 s is 500 events/s from 50 senders). Figures: p50/p95/p99 and
-max latency as the sender sees it, requests/s, and
-lost events (answered 2xx but not stored, or stored but not queued for a worker).
+cache and broker: both scratch, the queue is emptied at the end), makes `--keys` AudioPod keys
+with a signing secret each, starts the site in a separate process with production settings
+(gunicorn with `--workers` processes of 8 threads when it is installed, else the standard
+library's threaded WSGI server), and lets `--senders` threads each POST `--events` signed
+events (keep-alive, round-robin over the keys), as AudioPod would: back to back, or one every
+`--interval` seconds per sender (a steady load: 0.1 s is 500 events/s from 50 senders).
+Figures: p50/p95/p99 and max latency as the sender sees it, requests/s, and lost events
+(answered 2xx but not stored, or stored but not queued for a worker).
 """
 
 import argparse
