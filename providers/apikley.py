@@ -68,7 +68,7 @@ class Apikley(Provider):
     def balance(self) -> Balance | None:
         body = self.call("GET", "/api/v1/chat/credit").json()
         raise_for_code(body)
-        amount = decimal(body.get("data"))  # a float at the real Apikley
+        amount = decimal(credit_balance(body))
         return Balance(amount, CREDITS) if amount is not None else None
 
     def job(self, external_id: str) -> r.JobRecord:

@@ -54,7 +54,9 @@ class ApiMall(Provider):
 
     def balance(self) -> Balance | None:
         data = self._data(self.call("GET", "/api/v1/account/balances").json())
-        amount = decimal(data.get("api_credits", data.get("credits")))
+        found = balances(data)
+        # API calls spend `api_credits`; an account without them shows its `credits`.
+        amount = decimal(found.get("api_credits", found.get("credits")))
         return Balance(amount, CREDITS) if amount is not None else None
 
     def history_page(self, stream: str, index: int) -> r.Page:

@@ -125,12 +125,9 @@ class AudioPod(Provider):
 
 
 def wallet(body: Any) -> Balance | None:
-    """{"balance_cents": 2500, "balance_usd": "$25.00", "total_spent_cents": 1500, …}: cents
-    when given (exact), else the dollar string."""
-    if not isinstance(body, dict):
-        return None
-    cents = decimal(body.get("balance_cents"))
-    amount = cents / 100 if cents is not None else decimal(body.get("balance_usd"))
+    """The wallet (wallet_balance) with what it has spent: `total_spent_cents` (1500) when
+    given, else `total_spent_usd` ("$15.00")."""
+    amount = wallet_balance(body)
     if amount is None:
         return None
     spent_cents = decimal(body.get("total_spent_cents"))

@@ -96,7 +96,9 @@ def test_apikley_stages_are_signed_as_kie_signs_them(make_simulator, receiver):
         assert sim.world.job(sim_key("apikley"), callback.external_id) is not None
         if callback.kind == "complete":
             track = callback.body["data"]["data"][0]
-            assert track["audio_url"].startswith(sim.base_url) and "stream_audio_url" in track
+            # kie's snake_case; the reseller's copy or Suno's own (source_…), as record-info has them.
+            audio = track["audio_url"] or track["source_audio_url"]
+            assert audio.startswith(sim.base_url) and "source_stream_audio_url" in track
     # Nothing new: nothing sent again.
     dispatcher.tick(clock)
     assert len(receiver.calls) == watched
