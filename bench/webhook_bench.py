@@ -10,7 +10,8 @@ with a signing secret each, starts the site in a separate process with productio
 library's threaded WSGI server), and lets `--senders` threads each POST `--events` signed
 events (keep-alive, round-robin over the keys), as AudioPod would: back to back, or one every
 `--interval` seconds per sender (a steady load: 0.1 s is 500 events/s from 50 senders).
-Figures: p50/p95/p99 and max latency as the sender sees it, requests/s, and lost events
+Figures: p50/p95/p99 and max latency as the sender sees it (and, with gunicorn, the time each
+request spent inside the server), requests/s, and lost events
 (answered 2xx but not stored, or stored but not queued for a worker).
 """
 
@@ -138,6 +139,8 @@ def main() -> None:
         command = [
             sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", str(args.workers), "--threads", "8", "--worker-class", "gthread", "--log-level", "warning",
+            # Each request's time inside the server, in microseconds: the receiver's own share.
+            "--access-logfile", str(tmp / "access.log"), "--access-logformat", "%(U)s %(D)s",
         ]  # fmt: skip
     else:
         command = [sys.executable, "-c", SERVE_THREADS, str(port)]
@@ -205,6 +208,13 @@ def main() -> None:
         f"latency ms: p50 {statistics.median(latencies):.1f}  p95 {percentile(latencies, 95):.1f}  "
         f"p99 {percentile(latencies, 99):.1f}  max {max(latencies):.1f}"
     )
+    if server_kind == "gunicorn":
+        lines = (tmp / "access.log").read_text().split("\n")
+        inside = [int(line.split()[1]) / 1000 for line in lines if line.startswith("/hooks/")]
+        print(
+            f"time in the server ms: p50 {statistics.median(inside):.1f}  p95 {percentile(inside, 95):.1f}  "
+            f"p99 {percentile(inside, 99):.1f}"
+        )
     print(f"answers: {dict(sorted(statuses.items()))}")
     lost = accepted - min(stored, queued)
     print(f"events: {accepted} accepted, {stored} stored, {queued} queued for workers; lost: {lost}")
