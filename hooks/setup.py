@@ -10,7 +10,7 @@ from .receiver import READERS
 
 @dataclass(frozen=True)
 class Instructions:
-    # The secret's name at the provider, and where to find it.
+    # The secret's name at the provider (mid-sentence case), and where to find it.
     label: str
     hint: str
     where: str
@@ -24,7 +24,7 @@ class Instructions:
 
 INSTRUCTIONS = {
     "apikley": Instructions(
-        label="Webhook HMAC key",
+        label="webhook HMAC key",
         hint="From the settings page of your kie.ai / Apikley account (webhookHmacKey). "
         "With it saved, every callback must carry a valid X-Webhook-Signature.",
         where="Pass this address as callBackUrl in every Suno call (generate, extend, cover…). "
@@ -33,7 +33,7 @@ INSTRUCTIONS = {
         snippet='"callBackUrl": "{url}"',
     ),
     "audiopod": Instructions(
-        label="Signing secret",
+        label="signing secret",
         hint="The whsec_… secret AudioPod shows once when you register the endpoint.",
         where="Register this address as a webhook endpoint in AudioPod (POST /api/v1/webhooks/endpoints "
         "with events job.completed, job.failed and job.cancelled) and save the signing secret it returns.",
