@@ -6,8 +6,6 @@ with the sync's own `store()`, so a webhook moves a job exactly as a poll would:
 and only forward. What the body says beyond what its signature covers is never used.
 """
 
-import logging
-
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,8 +16,6 @@ from providers.http import ProviderError
 
 from .models import Event, Hook
 from .receiver import queue
-
-logger = logging.getLogger(__name__)
 
 # Events that say a job is over (kie.ai's last stages, AudioPod's job events).
 FINAL_KINDS = {"complete", "error", "job.completed", "job.failed", "job.cancelled"}
@@ -50,6 +46,15 @@ def process_event(event_pk: int) -> str:
     event = claim(event_pk)
     if event is None:
         return "not queued (already processed or being processed)"
+    try:
+        return process(event)
+    except Exception:
+        # A bug must not bring the event back every sweep: it is marked failed, then raised.
+        finish(event, Event.State.FAILED, "Internal error while processing; see the worker's log.")
+        raise
+
+
+def process(event: Event) -> str:
     hook: Hook = event.hook
     credential = hook.credential
     Hook.objects.filter(pk=hook.pk).update(last_event=timezone.now())

@@ -216,3 +216,20 @@ def test_a_final_callback_ahead_of_record_info_brings_the_next_poll_near(suno):
     process_event(event(suno, kind="complete").pk)  # record-info still says FIRST_SUCCESS
     job = Job.objects.get()
     assert job.status == "running" and job.next_poll <= timezone.now() + timedelta(seconds=11)
+
+
+def test_an_unexpected_error_marks_the_event_failed_not_stuck(suno, monkeypatch):
+    import hooks.process
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(hooks.process, "store", broken)
+    stored = event(suno)
+    with responses.RequestsMock() as mocked:
+        mocked.get(BASE + RECORD, json={"code": 200, "msg": "success", "data": task()})
+        with pytest.raises(RuntimeError):
+            process_event(stored.pk)
+    stored.refresh_from_db()
+    assert stored.state == Event.State.FAILED and "Internal error" in stored.note
+    assert sweep() == 0
