@@ -236,7 +236,7 @@ def read_callback(body: bytes, headers: Mapping[str, str], hmac_key: str | None,
     payload = webhooks.parse_json(body)
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     task_id = r.text(data.get("task_id") or data.get("taskId") or payload.get("task_id") or payload.get("taskId"))
-    if not TASK_ID.match(task_id):
+    if not task_id or task_id_problem(task_id):
         raise webhooks.Rejected("No task id in the callback.")
     stage = r.text(data.get("callbackType") or payload.get("callbackType"), 40) or "callback"
     if hmac_key is None:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('providers', '0002_sync_bookkeeping'),
+        ('providers', '0003_fingerprint_and_out_of_credits'),
     ]
 
     operations = [
