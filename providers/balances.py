@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from .http import ProviderError
+from .http import OutOfCredits, ProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +42,15 @@ def due(credential, now=None) -> bool:
 def refresh(credential, provider, *, force: bool = False) -> bool:
     """Ask the provider for the key's balance if the last answer is older than a few minutes
     (or `force`), and keep it. True when a request was made. A provider that cannot answer
-    now leaves the last known balance; a refused key raises as in any other call."""
+    now leaves the last known balance; a refused or empty key raises as in any other call."""
     now = timezone.now()
     if not force and not due(credential, now):
         return False
     try:
         balance = provider.balance()
     except ProviderError as e:
-        if e.permanent:
-            raise
+        if e.permanent or isinstance(e, OutOfCredits):
+            raise  # the sync records a refused or empty key as it would from any call
         logger.info("Balance of key %s not read: %s", credential.pk, e.message)
         # Ask again after the usual wait, not on every run while the provider struggles.
         type(credential).objects.filter(pk=credential.pk).update(balance_checked=now)

@@ -171,3 +171,12 @@ def test_a_teammates_balance_is_not_on_my_history(client, alice, bob):
     client.force_login(bob)
     history = client.get(reverse("history:list")).content.decode()
     assert "Balances of your keys" not in history and "$3.50" not in history
+
+
+@responses.activate
+def test_an_empty_account_found_by_the_balance_call_is_out_of_credits(alice):
+    credential = make_credential(alice, "apikley", status="ok")
+    responses.get(f"{BASE}/api/v1/chat/credit", json={"code": 402, "msg": "Insufficient credits"})
+    sync_credential(credential.pk)
+    credential.refresh_from_db()
+    assert credential.status == Credential.Status.OUT_OF_CREDITS
