@@ -39,12 +39,12 @@ def due(credential, now=None) -> bool:
     return credential.balance_checked is None or now - credential.balance_checked >= refresh_every()
 
 
-def refresh(credential, provider, *, force: bool = False) -> bool:
-    """Ask the provider for the key's balance if the last answer is older than a few minutes
-    (or `force`), and keep it. True when a request was made. A provider that cannot answer
+def refresh(credential, provider) -> bool:
+    """Ask the provider for the key's balance if the last answer is older than a few minutes,
+    and keep it. True when a request was made. A provider that cannot answer
     now leaves the last known balance; a refused or empty key raises as in any other call."""
     now = timezone.now()
-    if not force and not due(credential, now):
+    if not due(credential, now):
         return False
     try:
         balance = provider.balance()
