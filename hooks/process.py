@@ -9,6 +9,7 @@ and only forward. What the body says beyond what its signature covers is never u
 from django.db.models import Q
 from django.utils import timezone
 
+from history import removal
 from history.models import Job
 from history.sync import FIRST_POLL, store
 from providers import crypto
@@ -60,6 +61,8 @@ def process(event: Event) -> str:
     Hook.objects.filter(pk=hook.pk).update(last_event=timezone.now())
     if not event.external_id:
         return finish(event, Event.State.IGNORED, NO_JOB_NOTE)
+    if removal.buried(credential, [event.external_id]):
+        return finish(event, Event.State.IGNORED, "Removed from Genboard by its owner: it stays removed.")
     job = Job.objects.filter(credential=credential, external_id=event.external_id).first()
     if not credential.usable:
         return finish(event, Event.State.IGNORED, "The key is not in use (rejected or to be re-entered).", job)

@@ -233,3 +233,15 @@ def test_an_unexpected_error_marks_the_event_failed_not_stuck(suno, monkeypatch)
     stored.refresh_from_db()
     assert stored.state == Event.State.FAILED and "Internal error" in stored.note
     assert sweep() == 0
+
+
+@responses.activate
+def test_a_job_its_owner_removed_does_not_come_back_by_webhook(suno):
+    from history.removal import forget
+
+    store(suno.credential, [parse_task(task("FIRST_SUCCESS"), "5c79be8e")])
+    forget(Job.objects.get())
+    for kind, signed in (("complete", True), ("error", False)):
+        stored = event(suno, kind=kind, signed=signed)
+        assert process_event(stored.pk).startswith("ignored: Removed from Genboard")
+    assert Job.objects.count() == 0 and len(responses.calls) == 0
