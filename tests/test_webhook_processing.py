@@ -9,6 +9,7 @@ import responses
 from django.utils import timezone
 
 from history.models import Job
+from history.removal import forget
 from history.sync import RELAXED_FIRST_POLL, poll_gap, store, sync_credential, webhooks_arrive
 from hooks.models import Event, Hook
 from hooks.process import process_event, sweep
@@ -237,8 +238,6 @@ def test_an_unexpected_error_marks_the_event_failed_not_stuck(suno, monkeypatch)
 
 @responses.activate
 def test_a_job_its_owner_removed_does_not_come_back_by_webhook(suno):
-    from history.removal import forget
-
     store(suno.credential, [parse_task(task("FIRST_SUCCESS"), "5c79be8e")])
     forget(Job.objects.get())
     for kind, signed in (("complete", True), ("error", False)):
