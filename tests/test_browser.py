@@ -7,6 +7,7 @@ errors and Content-Security-Policy violations.
 
 import os
 import re
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ from django.test import Client
 
 from history.models import Job, SyncRun
 from history.sync import sync_credential
+from hooks.setup import hook_for
 from teams.models import Member, Team
 from tests import chromium
 from tests.factories import make_credential
@@ -346,3 +348,23 @@ def test_row_times_read_relative_and_keep_the_exact_time(signed_in, pod):
     page.wait_for_function("() => !document.querySelector('#rows time[data-relative]')")
     assert "ago" in page.locator("#rows time").nth(99).inner_text()
     signed_in.assert_clean()
+
+
+@pytest.mark.parametrize("width", [360, 1440])
+def test_the_webhook_card_copies_its_address_and_fits(sign_in, alice, width):
+    credential = make_credential(alice, "audiopod", label="Pod", balance_amount=Decimal("3.5"), balance_unit="USD")
+    credential.low_balance_below = Decimal(5)
+    credential.save()
+    hook = hook_for(credential)
+    watched = sign_in(viewport={"width": width, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
+    page = watched.go(f"/keys/{credential.code}/")
+    assert page.evaluate(OVERFLOWS) == []
+    assert "$3.50" in page.text_content("#balance") and "Low" in page.text_content("#balance")
+    page.click("button[data-copy=hook-address]")
+    page.wait_for_function("document.getElementById('hook-address-copied').textContent !== ''")
+    assert page.evaluate("navigator.clipboard.readText()").endswith(hook.get_absolute_url())
+    page.click("button[data-copy=hook-paste]")
+    assert '"url": "' in page.evaluate("navigator.clipboard.readText()")
+    page = watched.go("/keys/")
+    assert page.evaluate(OVERFLOWS) == []
+    watched.assert_clean()
