@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('providers', '0003_fingerprint_and_out_of_credits'),
+        ('providers', '0004_credential_archive_switch'),
     ]
 
     operations = [
