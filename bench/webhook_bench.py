@@ -18,7 +18,6 @@ request spent inside the server), requests/s, and lost events
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,9 +28,8 @@ import uuid
 from pathlib import Path
 
 import requests
-from benchenv import production_env
+from benchenv import ROOT, free_port, production_env, start_django
 
-ROOT = Path(__file__).resolve().parent.parent
 SERVE_THREADS = """
 import sys
 from socketserver import ThreadingMixIn
@@ -54,12 +52,6 @@ class Quiet(WSGIRequestHandler):
 
 make_server("127.0.0.1", int(sys.argv[1]), application, server_class=Server, handler_class=Quiet).serve_forever()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, seconds: float = 30) -> None:
@@ -93,20 +85,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="genboard-hooks-bench-"))
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
     production_env(tmp, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0", WEBHOOK_RATE_LIMIT="1000000")
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    start_django()
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django_q.brokers import get_broker
 
     from hooks.models import Event, Hook
     from providers.audiopod import webhook_signature
     from providers.models import Credential
 
-    call_command("migrate", verbosity=0)
     # Re-runnable on a DATABASE_URL you give: the bench's own user and keys are made afresh.
     owner, _ = get_user_model().objects.get_or_create(username="bench-webhooks")
     Credential.objects.filter(owner=owner).delete()
