@@ -741,20 +741,17 @@ def test_request_log_counts_per_provider_endpoint_key_and_job(simulator, call):
 # --- scale ----------------------------------------------------------------------------------
 
 
-def test_large_accounts_are_lazy_and_pages_fast(simulator, http_session):
+def test_large_accounts_are_lazy(simulator, http_session):
+    """A 100,000-job account answers any page without materializing its jobs (its speed is
+    measured by bench/import_bench.py, not asserted here)."""
     simulator.world.rate_limits = False
     key = "sim-audiopod-bench-n100000"
     url = simulator.base_url + "/api/v1/music/jobs"
     first = http_session.get(url, params={"skip": 99_950, "limit": 100}, headers={"X-API-Key": key})
     assert first.headers["X-Total-Count"] == "100000" and len(first.json()) == 50
-    timings = []
     for skip in range(0, 100_000, 10_000):
-        started = time.perf_counter()
         response = http_session.get(url, params={"skip": skip, "limit": 100}, headers={"X-API-Key": key})
-        timings.append(time.perf_counter() - started)
         assert len(response.json()) == 100
-    # Measured about 4 ms; the bound leaves room for a slow CI machine.
-    assert sorted(timings)[len(timings) // 2] < 0.05
     account = simulator.world.account(key)
     assert account.streams["music"].overrides == {} and account.streams["music"].added == []
 
