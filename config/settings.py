@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,7 +111,9 @@ if not env("DATABASE_URL"):
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'genboard.sqlite3'}",
-        conn_max_age=60,
+        # Each process keeps its one connection open between requests and tasks (see
+        # README, "Database connections"): the count is processes, not requests.
+        conn_max_age=int(env("CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }
@@ -124,6 +127,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# Web requests only (core/dbtimeout.py): a query running longer is cancelled. 0 turns it off.
+WEB_STATEMENT_TIMEOUT_MS = int(env("WEB_STATEMENT_TIMEOUT_MS", "15000"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: shared across processes (log-in throttling and locks rely on that) ----------
@@ -145,19 +150,37 @@ CACHES["rows"] = {
 }
 
 # --- Background work (django-q2) --------------------------------------------------------
+# Recovery from a dead worker does not rest on django-q2's redelivery: the Redis broker has
+# no acknowledgements at all (a task taken off the list dies with its cluster), and the ORM
+# broker's `retry` only hands a task out again after 11 minutes. Genboard's own lease,
+# recovery and requeue (history/lease.py, history/recovery.py, history/tasks.py) bring a
+# dead worker's keys back within about a minute on either broker.
 Q_CLUSTER = {
     "name": "genboard",
     "workers": int(env("Q_WORKERS", "2")),
     "timeout": 600,
     # Longer than timeout, so a task is never handed out twice while it still runs.
     "retry": 660,
+    # A sync that failed is not run again by django-q2: the schedule queues its key again
+    # when it is due, with the key's own backoff.
     "max_attempts": 1,
+    # Tasks a cluster has taken off the queue but not started die with it (Redis has no
+    # acknowledgements): take no more than one per worker process.
+    "queue_limit": int(env("Q_WORKERS", "2")),
     "catch_up": False,
     "ack_failures": True,
     "save_limit": 500,
     "poll": 1,
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }
+
+# A sync holds its key for this long without renewing (history/lease.py): a killed worker's
+# keys are free again this soon.
+GENBOARD_LEASE_SECONDS = int(env("GENBOARD_LEASE_SECONDS", "30"))
+
+# The share of the time a large export works in its worker (history/export_jobs.py): it
+# rests the rest, leaving the CPU and the database to pages. 1 = flat out.
+GENBOARD_EXPORT_PACE = float(env("GENBOARD_EXPORT_PACE", "0.5"))
 
 # --- Accounts (django-allauth) ----------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -229,7 +252,8 @@ BALANCE_REFRESH_SECONDS = int(env("BALANCE_REFRESH_SECONDS", "300"))
 CREDENTIAL_ENCRYPTION_KEYS = [k.strip() for k in env("CREDENTIAL_ENCRYPTION_KEYS").split(",") if k.strip()]
 
 # --- Media archive (archive app) --------------------------------------------------------
-# Finished jobs' media is copied into the storage named "archive": files under MEDIA_ROOT by
+# Finished jobs' media, and large exports (history/export_jobs.py), are kept in the storage
+# named "archive", which web and worker machines share: files under MEDIA_ROOT by
 # default, an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (django-storages; the
 # AWS_* variables below are the ones it reads).
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -268,7 +292,7 @@ USE_TZ = True
 
 # --- Static files (whitenoise) ----------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -296,6 +320,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
+    # Load balancers and systemd probe the app directly over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -334,3 +360,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django_q": {"level": "WARNING", "propagate": True}},
 }
+
+# --- Errors to Sentry (core/sentry.py scrubs secrets before anything is sent) ----------------
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    from core import sentry
+
+    sentry.init(SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"))

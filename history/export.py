@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 from archive import display
@@ -31,6 +31,8 @@ FIELDS = [
     "owner",
 ]
 CHUNK = 2000
+# A background export (history/export_jobs.py) hears how many rows are written this often.
+PROGRESS_EVERY = 1000
 
 
 def _number(value: Decimal | None) -> int | float | None:
@@ -78,16 +80,21 @@ def as_dict(job: Job, origin: str = "") -> dict:
     }
 
 
-def export_rows(jobs, origin: str = "") -> Iterator[dict]:
+def export_rows(jobs, origin: str = "", progress: Callable[[int], None] | None = None) -> Iterator[dict]:
     jobs = jobs.select_related("credential__owner").prefetch_related(display.prefetch()).order_by("-created", "-id")
-    for job in jobs.iterator(chunk_size=CHUNK):
+    n = 0
+    for n, job in enumerate(jobs.iterator(chunk_size=CHUNK), 1):
         yield as_dict(job, origin)
+        if progress and n % PROGRESS_EVERY == 0:
+            progress(n)
+    if progress:
+        progress(n)
 
 
-def json_stream(jobs, origin: str = "") -> Iterator[str]:
+def json_stream(jobs, origin: str = "", progress: Callable[[int], None] | None = None) -> Iterator[str]:
     yield "["
     first = True
-    for row in export_rows(jobs, origin):
+    for row in export_rows(jobs, origin, progress):
         yield ("" if first else ",\n") + json.dumps(row, ensure_ascii=False)
         first = False
     yield "]\n"
@@ -100,14 +107,14 @@ def _cell(value):
     return value
 
 
-def csv_stream(jobs, origin: str = "") -> Iterator[str]:
+def csv_stream(jobs, origin: str = "", progress: Callable[[int], None] | None = None) -> Iterator[str]:
     # A byte order mark first: without it Excel reads UTF-8 as the local code page and
     # mangles every non-Latin title and name.
     yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
-    for n, row in enumerate(export_rows(jobs, origin), 1):
+    for n, row in enumerate(export_rows(jobs, origin, progress), 1):
         row["outputs"] = json.dumps(row["outputs"], ensure_ascii=False)
         writer.writerow({name: _cell(value) for name, value in row.items()})
         if n % 500 == 0:

@@ -1,5 +1,7 @@
 import uuid
 
+from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -149,13 +151,15 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
         # Another worker held the key's lease: that one does the work.
         SKIPPED = "skipped", "Skipped"
+        # Its worker died mid-run (history/recovery.py); the next run resumes its backfill.
+        INTERRUPTED = "interrupted", "Interrupted"
 
     KEEP_PER_CREDENTIAL = 20
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     credential = models.ForeignKey(Credential, models.CASCADE, related_name="sync_runs")
     trigger = models.CharField(max_length=10, choices=Trigger)
-    state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
+    state = models.CharField(max_length=12, choices=State, default=State.QUEUED)
     created = models.DateTimeField(default=timezone.now)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -179,3 +183,65 @@ class SyncRun(models.Model):
     @property
     def active(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+
+def export_storage():
+    """Where large exports are written: the storage archived media lives in (a bucket when
+    one is set), so a worker on one machine and a web server on another share it."""
+    return storages["archive"]
+
+
+class Export(models.Model):
+    """An export too large to stream from a web process: a worker writes it to storage and
+    its owner downloads it when it is ready (history/export_jobs.py)."""
+
+    class Format(models.TextChoices):
+        JSON = "json", "JSON"
+        CSV = "csv", "CSV"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    KEEP_PER_OWNER = 5
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=4, choices=Format)
+    # The history's filters as a query string, and the viewer's time zone for their days.
+    query = models.TextField(blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    # The site's origin as the request had it: archived files are linked by absolute URLs.
+    origin = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    written = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", storage=export_storage, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    # Moves with the progress: an unfinished export not touched for a while lost its worker.
+    touched = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            # An owner's latest exports (the one-at-a-time rule, pruning, the export page).
+            models.Index(fields=["owner", "-created"], name="export_latest_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.format} {self.created:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("history:export", args=[self.code])
+
+    @property
+    def active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.written / self.total)) if self.total else 0

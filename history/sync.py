@@ -3,10 +3,12 @@
 sync_credential() is the one entry point (the django-q2 task, `manage.py sync` and
 "Sync now" all end up here). For one key it:
 
-1. takes the key's lease (a conditional UPDATE), so one worker at a time works on a key;
+1. takes the key's lease (a conditional UPDATE, history/lease.py), so one worker at a time
+   works on a key, and keeps renewing it while the run lives;
 2. walks each history stream newest first, storing pages in bulk, until a page brings
    nothing new and nothing unfinished; the first sync backfills to the end, resuming from
-   a saved page index if it was stopped;
+   a saved page index if it was stopped (saved as it goes: a killed worker loses at most
+   the last half second of it);
 3. refreshes unfinished jobs that are due: per job where the provider has a detail call
    (Apikley, AudioPod), else by re-reading the page they are on (API Mall, Munsit);
 4. records the outcome: 401/403 mark the key rejected (no more calls until it is saved
@@ -26,10 +28,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from archive import archiver
+from core import logs
 from providers import balances, crypto
 from providers.base import Provider
 from providers.http import KeyRejected, OutOfCredits, ProviderError, RateLimited
@@ -37,6 +40,7 @@ from providers.models import Credential
 from providers.records import CANCELED, FAILED, PENDING, RUNNING, SUCCEEDED, UNKNOWN, JobRecord, Page
 
 from . import outage, removal, rows
+from .lease import LeaseKeeper, LeaseLost, claim, release
 from .models import Job, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -51,7 +55,6 @@ RELAXED_FIRST_POLL = timedelta(minutes=2)
 RELAXED_MAX_POLL = timedelta(minutes=30)
 WEBHOOKS_FRESH = timedelta(days=1)
 GIVE_UP_AFTER = timedelta(days=1)
-LEASE = timedelta(minutes=10)
 PROGRESS_EVERY = 0.5  # seconds
 # Due jobs refreshed per run; the rest wait for the next run.
 REFRESH_LIMIT = 500
@@ -249,28 +252,6 @@ def store(
     return tally
 
 
-# --- the lease ------------------------------------------------------------------------------
-
-
-def claim(credential_id: int, token: uuid.UUID) -> bool:
-    now = timezone.now()
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    return Credential.objects.filter(free, pk=credential_id).update(lease_until=now + LEASE, lease_token=token) == 1
-
-
-def renew(credential_id: int, token: uuid.UUID) -> bool:
-    until = timezone.now() + LEASE
-    return Credential.objects.filter(pk=credential_id, lease_token=token).update(lease_until=until) == 1
-
-
-def release(credential_id: int, token: uuid.UUID) -> None:
-    Credential.objects.filter(pk=credential_id, lease_token=token).update(lease_until=None, lease_token=None)
-
-
-class LeaseLost(Exception):
-    """Another worker took over the key (our lease expired): stop without writing more."""
-
-
 # --- one run --------------------------------------------------------------------------------
 
 
@@ -290,17 +271,19 @@ class Syncer:
         # Pages each stream's walk read this run: a due job on them was refreshed already.
         self.walked: dict[str, set[int]] = {}
         self.relaxed = webhooks_arrive(credential.pk)
+        self.keeper: LeaseKeeper | None = None
 
     def save_progress(self, tally: Tally, *, force: bool = False) -> None:
-        """Count what a step did; write it for the progress bar and renew the lease at most
-        twice a second (a commit per page would cost more than the page itself)."""
+        """Count what a step did; write it for the progress bar, with the backfill's place, at
+        most twice a second (a commit per page would cost more than the page itself)."""
         self.tally.add(tally)
+        if self.keeper is not None and self.keeper.lost:
+            raise LeaseLost
         if not force and time.monotonic() - self.saved < PROGRESS_EVERY:
             return
         self.saved = time.monotonic()
         self.write_counts()
-        if not renew(self.credential.pk, self.token):
-            raise LeaseLost
+        Credential.objects.filter(pk=self.credential.pk).update(cursor=self.credential.cursor)
 
     def write_counts(self) -> None:
         SyncRun.objects.filter(pk=self.run.pk).update(
@@ -335,6 +318,9 @@ class Syncer:
         so no page is asked for in vain except when a run's time is up.
         """
         cursor = dict(self.credential.cursor.get(stream) or {})
+        # The live dict: save_progress() writes it as the walk goes, so a killed worker's
+        # successor resumes near where it stopped.
+        self.credential.cursor[stream] = cursor
         index, ahead = 0, None
         with ThreadPoolExecutor(max_workers=1) as pool:
             try:
@@ -525,11 +511,20 @@ def sync_credential(
     run_id: int | None = None,
     trigger: str = SyncRun.Trigger.SCHEDULE,
     budget: float | None = None,
+    only_if_due: bool = False,
 ) -> Outcome | None:
     """Sync one key now, if no other worker is on it. Returns None for a key that is gone.
 
     `budget` (seconds) shortens the run's own budget: what is left of its provider's share
-    of a `manage.py sync` pass."""
+    of a `manage.py sync` pass. `only_if_due` (the schedule's tasks): a key queued twice (its
+    first task was lost with a killed worker, so the schedule queued it again) is synced once;
+    the later copy finds it no longer due and returns None without a run.
+    """
+    from .tasks import still_due  # tasks.py queues this function: import at call time
+
+    if only_if_due and not still_due(credential_id):
+        Credential.objects.filter(pk=credential_id).update(enqueued=None)
+        return None
     credential = Credential.objects.filter(pk=credential_id).first()
     if credential is None:
         return None
@@ -545,6 +540,7 @@ def sync_credential(
         finish(run, SyncRun.State.SKIPPED, "Another worker is syncing this key right now.")
         return Outcome(credential, run, "")
     now = timezone.now()
+    began = time.monotonic()
     SyncRun.objects.filter(pk=run.pk).update(state=SyncRun.State.RUNNING, started=now)
     try:
         credential.refresh_from_db()
@@ -554,7 +550,8 @@ def sync_credential(
             return outcome
         try:
             syncer = Syncer(credential, credential.client(), run, token, budget)
-            syncer.sync()
+            with LeaseKeeper(credential_id, token) as syncer.keeper:
+                syncer.sync()
         except crypto.SecretUnavailable:
             credential.check_with_provider()  # records "re-enter" and says why
             outcome.error = credential.last_error
@@ -570,6 +567,7 @@ def sync_credential(
             record_success(credential, more_to_do=syncer.more_to_do)
         run.refresh_from_db()
         finish(run, SyncRun.State.FAILED if outcome.error else SyncRun.State.DONE, outcome.error)
+        log_run(run, credential, time.monotonic() - began)
         return outcome
     except Exception:
         # One bad key must not crash-loop a worker: push its next try out, then re-raise.
@@ -580,6 +578,23 @@ def sync_credential(
         raise
     finally:
         release(credential_id, token)
+
+
+def log_run(run: SyncRun, credential: Credential, seconds: float) -> None:
+    """One structured line per sync run: ids and counts, never a secret (nor its last four)."""
+    logs.event(
+        logger,
+        "sync",
+        key=credential.pk,
+        provider=credential.provider,
+        trigger=run.trigger,
+        state=run.state,
+        pages=run.pages,
+        requests=run.requests,
+        new=run.new,
+        updated=run.updated,
+        duration_ms=round(seconds * 1000),
+    )
 
 
 def finish(run: SyncRun, state: str, message: str) -> None:

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import removal, views
+from . import removal, views, views_exports
 
 app_name = "history"
 urlpatterns = [
     path("", views.job_list, name="list"),
     path("export.json", views.export_json, name="export_json"),
     path("export.csv", views.export_csv, name="export_csv"),
+    path("exports/<uuid:code>/", views_exports.export_page, name="export"),
+    path("exports/<uuid:code>/download/", views_exports.export_download, name="export_download"),
     path("import/", views.import_tasks, name="import"),
     path("sync/", views.sync_all, name="sync_all"),
     path("sync/<uuid:code>/", views.sync_now, name="sync_now"),

@@ -19,13 +19,13 @@ from providers.models import Credential
 from teams import access, audit
 from teams.models import Team
 
-from . import actions, dashboard, export, row_cache, search
+from . import actions, dashboard, export_jobs, row_cache, search
 from .filters import JobFilter
 from .forms import ImportForm, RenameForm, rejected_text
 from .importer import import_task_ids
 from .lineage import lineage
-from .models import Job, SyncRun
-from .tasks import REQUEUE_AFTER, enqueue_sync
+from .models import Export, Job, SyncRun
+from .tasks import ACTIVE_RUN_WINDOW, enqueue_sync
 
 PAGE_SIZE = 50
 CURSOR_SEPARATOR = "_"
@@ -170,7 +170,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
     """What the full page shows above the rows: counts, dashboard, keys and syncs."""
     user = request.user
     own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
-    recent = timezone.now() - REQUEUE_AFTER
+    recent = timezone.now() - ACTIVE_RUN_WINDOW
     active_runs = SyncRun.objects.filter(
         credential__in=own_keys, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING], created__gt=recent
     ).select_related("credential")
@@ -340,12 +340,24 @@ def job_delete(request, code):
 # --- exports and import -------------------------------------------------------------------
 
 
-def _export(request, stream, content_type: str, extension: str):
+def _export(request, content_type: str, extension: str):
+    """Small exports stream from here; large ones run in a worker (history/export_jobs.py)."""
     filters = JobFilter(request.GET or None, queryset=Job.objects.visible_to(request.user), request=request)
     if filters.is_bound and not filters.is_valid():
         return HttpResponseBadRequest(f"Bad filter: {filters.error_text}", content_type="text/plain; charset=utf-8")
-    origin = f"{request.scheme}://{request.get_host()}"
-    response = StreamingHttpResponse(stream(filters.qs, origin), content_type=content_type)
+    try:
+        started = export_jobs.start(request, filters, extension)
+    except export_jobs.Busy as busy:
+        response = HttpResponse(
+            "Another export of yours is under way: one at a time. Try again when it is done.",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(busy.retry_after)
+        return response
+    if isinstance(started, Export):
+        return redirect(started)
+    response = StreamingHttpResponse(started, content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="genboard-history-{stamp}.{extension}"'
     return response
@@ -354,12 +366,12 @@ def _export(request, stream, content_type: str, extension: str):
 # Exports hold a person's whole history: no browser or proxy cache keeps a copy (no-store).
 @never_cache
 def export_json(request):
-    return _export(request, export.json_stream, "application/json", "json")
+    return _export(request, "application/json", "json")
 
 
 @never_cache
 def export_csv(request):
-    return _export(request, export.csv_stream, "text/csv; charset=utf-8", "csv")
+    return _export(request, "text/csv; charset=utf-8", "csv")
 
 
 def import_tasks(request):

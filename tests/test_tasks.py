@@ -68,7 +68,7 @@ def test_enqueue_sync_reuses_an_active_run(alice):
     assert run.state == SyncRun.State.QUEUED and run.trigger == SyncRun.Trigger.MANUAL
     assert tasks.enqueue_sync(credential) == run
     assert len(queued_tasks()) == 1
-    SyncRun.objects.filter(pk=run.pk).update(created=timezone.now() - tasks.REQUEUE_AFTER * 2)
+    SyncRun.objects.filter(pk=run.pk).update(created=timezone.now() - tasks.ACTIVE_RUN_WINDOW * 2)
     assert tasks.enqueue_sync(credential) != run  # a run whose task was lost does not block
 
 

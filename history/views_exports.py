@@ -1,0 +1,30 @@
+"""A large export's page (its progress, then its download) and the download itself."""
+
+from pathlib import PurePath
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+
+from . import export_jobs
+from .models import Export
+
+POLL_SECONDS = 2
+
+
+@never_cache
+def export_page(request, code):
+    job = get_object_or_404(Export, code=code, owner=request.user)
+    context = {"job": job, "stalled": export_jobs.stalled(job), "poll_seconds": POLL_SECONDS}
+    template = "history/export.html#progress" if request.htmx else "history/export.html"
+    return render(request, template, context)
+
+
+@never_cache
+def export_download(request, code):
+    job = get_object_or_404(Export, code=code, owner=request.user, state=Export.State.DONE)
+    content_type = "application/json" if job.format == Export.Format.JSON else "text/csv; charset=utf-8"
+    response = FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=PurePath(job.file.name).name, content_type=content_type
+    )
+    return response
