@@ -82,3 +82,19 @@ def start_django() -> float:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     return time.perf_counter() - started
+
+
+PG = "postgres://postgres@127.0.0.1:5432/"
+
+
+def pg_admin(sql: str) -> None:
+    """One statement on the PostgreSQL server's maintenance database (CREATE/DROP DATABASE)."""
+    import psycopg
+
+    with psycopg.connect(PG + "postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def load_average() -> str:
+    """The machine's load over 1, 5 and 15 minutes, printed beside figures taken on it."""
+    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])

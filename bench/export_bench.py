@@ -17,7 +17,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,27 +30,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG = "postgres://postgres@127.0.0.1:5432/"
 PASSWORD = "bench-pass-2026"
 
-from bench.benchenv import production_env  # noqa: E402
-
-
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG + "postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def load() -> str:
-    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+from bench.benchenv import PG, free_port, load_average, pg_admin, production_env  # noqa: E402
 
 
 def main() -> None:
@@ -242,9 +223,9 @@ def run(args, base: str, group: int) -> None:
     exporters = [log_in(base, f"exporter{i}") for i in range(args.exporters)]
     for _ in range(5):
         sample(viewer, base)  # warm
-    print(f"load before: {load()}")
+    print(f"load before: {load_average()}")
     idle = [sample(viewer, base) for _ in range(args.samples)]
-    print(f"history fragment at rest: {summary(idle)}; load {load()}")
+    print(f"history fragment at rest: {summary(idle)}; load {load_average()}")
 
     asked = time.perf_counter()
     for session in exporters:
@@ -261,11 +242,11 @@ def run(args, base: str, group: int) -> None:
         if running >= args.exporters:
             all_running.append(value)
     total = time.perf_counter() - asked
-    print(f"history fragment while exports run: {summary(busy)}; load {load()}")
+    print(f"history fragment while exports run: {summary(busy)}; load {load_average()}")
     if all_running:
         print(f"  … while all {args.exporters} ran at once: {summary(all_running)}")
     after = [sample(viewer, base) for _ in range(args.samples)]
-    print(f"history fragment at rest again: {summary(after)}; load {load()}")
+    print(f"history fragment at rest again: {summary(after)}; load {load_average()}")
     rest = statistics.median(idle + after)
     print(f"slow-down: p50 ×{statistics.median(busy) / rest:.2f} (against both rests: the machine is shared)")
     for job in Export.objects.order_by("pk"):

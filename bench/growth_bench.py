@@ -28,10 +28,9 @@ import urllib.request
 from pathlib import Path
 from statistics import median
 
-from benchenv import free_port, production_env, simulator, start_django
+from benchenv import PG, free_port, production_env, simulator, start_django
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432/"
 
 
 def parse_args() -> argparse.Namespace:

@@ -45,9 +45,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from benchenv import production_env, start_django
+from benchenv import PG, pg_admin, production_env, start_django
 
-PG = "postgres://postgres@127.0.0.1:5432/"
 ROW = re.compile(r'<li class="job job-')
 ROW_CODE = re.compile(r'id="job-([0-9a-f-]{36})"')
 ADMIN_ROW = re.compile(r'<td class="action-checkbox">')
@@ -154,13 +153,6 @@ def main() -> None:
             print(f"\nkept: {os.environ['DATABASE_URL']}")
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG + "postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -42,10 +42,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchenv import free_port, production_env
+from benchenv import PG, free_port, load_average, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432/"
 HEAVY_PAIRS = 5
 HEAVY_EACH = 50_000
 TOTAL = 1_000_000
@@ -342,10 +341,6 @@ def measured_run(server: Server, args, host: str, people: list[str], prefix: Pat
         log = [(float(t), name, float(ms), failed == "True") for t, name, ms, failed in csv.reader(f)]
     start, end = sampler.samples[0][0], max(t for t, _, _, _ in log)
     return {"log": log, "cpu": sampler.used(start, end), "seconds": end - start, "load": load}
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -26,9 +26,7 @@ import time
 from pathlib import Path
 from statistics import median
 
-from benchenv import production_env, start_django
-
-PG = "postgres://postgres@127.0.0.1:5432/"
+from benchenv import PG, production_env, start_django
 
 
 def parse_args() -> argparse.Namespace:

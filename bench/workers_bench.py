@@ -14,7 +14,6 @@ import argparse
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,27 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG = "postgres://postgres@127.0.0.1:5432/"
 PROVIDERS = ["audiopod", "munsit", "apimall"]
 
-from bench.benchenv import production_env  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def load() -> str:
-    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG + "postgres", autocommit=True) as conn:
-        conn.execute(sql)
+from bench.benchenv import PG, free_port, load_average, pg_admin, production_env, simulator  # noqa: E402
 
 
 def main() -> None:
@@ -78,42 +59,23 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     redis.from_url(args.redis).flushdb()
-    sim = subprocess.Popen(  # noqa: S603 (our own command)
-        [
-            sys.executable,
-            "manage.py",
-            "simulate_providers",
-            "--port",
-            str(port),
-            "--no-rate-limits",
-            "--new-every",
-            "0",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        seed(args)
-        print(f"{args.keys} keys × {args.jobs} jobs ({', '.join(PROVIDERS)}); PostgreSQL, Redis; {os.cpu_count()} CPUs")
-        print(
-            "| clusters | killed | jobs/s | time | duplicates | double syncs | interrupted runs (orphaned) "
-            "| killed keys done after | load (1/5/15 min) |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|")
-        for n in args.clusters:
-            round_(args, n, kill=False)
-        for n in args.kill:
-            round_(args, n, kill=True)
+        with simulator(port, "--no-rate-limits", "--new-every", "0"):
+            seed(args)
+            print(
+                f"{args.keys} keys × {args.jobs} jobs ({', '.join(PROVIDERS)}); "
+                f"PostgreSQL, Redis; {os.cpu_count()} CPUs"
+            )
+            print(
+                "| clusters | killed | jobs/s | time | duplicates | double syncs | interrupted runs (orphaned) "
+                "| killed keys done after | load (1/5/15 min) |"
+            )
+            print("|---|---|---|---|---|---|---|---|---|")
+            for n in args.clusters:
+                round_(args, n, kill=False)
+            for n in args.kill:
+                round_(args, n, kill=True)
     finally:
-        os.killpg(sim.pid, signal.SIGTERM)
         from django.db import connections
 
         connections.close_all()
@@ -224,7 +186,7 @@ def round_(args, n: int, *, kill: bool) -> None:
         print(
             f"| {n} | {'1 (kill -9 of its group)' if kill else '—'} | {rate:,.0f} | {elapsed:.1f} s | {duplicates} | "
             f"{double} | {interrupted_runs} ({orphaned} orphaned) | "
-            f"{recovered or '—'} | {load()} |",
+            f"{recovered or '—'} | {load_average()} |",
             flush=True,
         )
     finally:
