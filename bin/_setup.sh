@@ -22,7 +22,7 @@ ensure_venv() {
     fi
     stamp=.venv/.genboard-installed
     want="$(sha256sum pyproject.toml | cut -c1-16)-${extras}"
-    have="$(cat "$stamp" 2>/dev/null)"
+    have="$(cat "$stamp" 2>/dev/null || true)"
     # bin/start (no extras) is content with a .venv that bin/test made (test extras on top).
     if [ "$have" != "$want" ] && ! { [ -z "$extras" ] && [ "${have%%-*}" = "${want%%-*}" ]; }; then
         echo "==> Installing Genboard${extras:+ with [$extras]} into .venv"
