@@ -266,6 +266,9 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_DEFAULT_ACL = None  # private objects: handed out by signed URLs only
     AWS_QUERYSTRING_AUTH = True
     AWS_QUERYSTRING_EXPIRE = 300  # seconds a signed URL works
+    # botocore signs URLs for the us-east-1 endpoint with the deprecated SigV2 unless told,
+    # which newer regions and S3-compatible services (R2, MinIO) refuse.
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
     AWS_S3_FILE_OVERWRITE = False
     _ARCHIVE_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
