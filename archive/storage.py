@@ -1,5 +1,5 @@
 """Where archived files live: Django's storage named "archive" (config/settings.py STORAGES):
-a folder under MEDIA_ROOT by default, an S3-compatible bucket when ARCHIVE_S3_BUCKET is set."""
+a folder under MEDIA_ROOT by default, an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set."""
 
 import hashlib
 from collections.abc import Iterator
@@ -17,6 +17,33 @@ def is_remote(storage: Storage | None = None) -> bool:
     through a web worker."""
     storage = storage or archive_storage()
     return hasattr(storage, "bucket_name")
+
+
+def read_range(name: str, start: int, length: int, chunk: int) -> Iterator[bytes]:
+    """`length` bytes of a stored file from byte `start`, `chunk` bytes at a time, read as they
+    are sent. From a bucket this is one ranged GET: django-storages' S3File would first copy the
+    whole object into memory (a SpooledTemporaryFile of AWS_S3_MAX_MEMORY_SIZE, 0: no limit)."""
+    if length <= 0:
+        return
+    storage = archive_storage()
+    if is_remote(storage):
+        from storages.utils import clean_name  # installed with the [s3] extra only
+
+        key = storage._normalize_name(clean_name(name))  # as S3Storage names its objects
+        body = storage.bucket.Object(key).get(Range=f"bytes={start}-{start + length - 1}")["Body"]
+        try:
+            yield from body.iter_chunks(chunk)
+        finally:
+            body.close()
+        return
+    with storage.open(name, "rb") as handle:
+        handle.seek(start)
+        while length > 0:
+            data = handle.read(min(chunk, length))
+            if not data:
+                return
+            length -= len(data)
+            yield data
 
 
 class TooBig(Exception):

@@ -3,7 +3,6 @@ can seek), a bulk download as one streamed zip (`/files/zip/`), and a key's arch
 
 import re
 import uuid
-from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +20,7 @@ from providers.models import Credential
 
 from . import display
 from .models import ArchivedFile
-from .storage import archive_storage, is_remote
+from .storage import archive_storage, is_remote, read_range
 
 CHUNK = 64 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -45,17 +44,6 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     if start >= size or (last and int(last) < start):
         raise ValueError
     return start, end
-
-
-def _read(name: str, start: int, length: int) -> Iterator[bytes]:
-    with archive_storage().open(name, "rb") as handle:
-        handle.seek(start)
-        while length > 0:
-            data = handle.read(min(CHUNK, length))
-            if not data:
-                return
-            length -= len(data)
-            yield data
 
 
 @require_safe
@@ -101,7 +89,7 @@ def archived_file(request, code):
     start, end = part or (0, size - 1)
     length = max(end - start + 1, 0)
     response = StreamingHttpResponse(
-        _read(archived.path, start, length), content_type=archived.content_type, status=206 if part else 200
+        read_range(archived.path, start, length, CHUNK), content_type=archived.content_type, status=206 if part else 200
     )
     for header, value in headers.items():
         response[header] = value
@@ -162,7 +150,7 @@ def bulk_zip(request):
         job = archived.job
         job.outputs, job.inputs = items.get(job.pk) or [], inputs.get(job.pk) or []
         name = _unique(display.file_name(job, archived), used)
-        stream.add(_read(archived.path, 0, archived.size or 0), name, size=archived.size or 0)
+        stream.add(read_range(archived.path, 0, archived.size or 0, CHUNK), name, size=archived.size or 0)
     missing = len(pks) - len(set(files.values_list("job_id", flat=True)))
     if missing:
         note += f"{missing:,} of the {len(pks):,} jobs have no archived file yet.\n"
