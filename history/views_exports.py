@@ -2,9 +2,12 @@
 
 from pathlib import PurePath
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
+
+from archive.storage import is_remote
 
 from . import export_jobs
 from .models import Export
@@ -24,7 +27,14 @@ def export_page(request, code):
 def export_download(request, code):
     job = get_object_or_404(Export, code=code, owner=request.user, state=Export.State.DONE)
     content_type = "application/json" if job.format == Export.Format.JSON else "text/csv; charset=utf-8"
-    response = FileResponse(
-        job.file.open("rb"), as_attachment=True, filename=PurePath(job.file.name).name, content_type=content_type
-    )
-    return response
+    filename = PurePath(job.file.name).name
+    if is_remote(job.file.storage):
+        # From a bucket, a signed URL for a few minutes, as archived files are: S3File.open()
+        # would copy the whole export into this web process's memory before its first byte.
+        parameters = {
+            "ResponseContentDisposition": content_disposition_header(True, filename),
+            "ResponseContentType": content_type,
+            "ResponseCacheControl": "no-store",
+        }
+        return HttpResponseRedirect(job.file.storage.url(job.file.name, parameters=parameters, expire=300))
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
