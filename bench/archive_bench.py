@@ -18,14 +18,13 @@ needs little disk; the figures include writing them.
 
 import argparse
 import os
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchenv import ROOT, free_port, peak_rss_mb, production_env, simulator
+from benchenv import free_port, peak_rss_mb, production_env, simulator, start_django
 
 
 def rss_mb() -> float:
@@ -60,13 +59,8 @@ def main() -> None:
 
 
 def run(args, base: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    start_django()
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import close_old_connections, connection
     from django.utils import timezone
 
@@ -76,7 +70,6 @@ def run(args, base: str) -> None:
     from history.models import Job
     from providers.models import Credential
 
-    call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("bench")
     credential = Credential(owner=user, provider="apikley", label="bench")
     credential.set_secret("sim-apikley-bench")

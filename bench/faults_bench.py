@@ -16,14 +16,11 @@ a provider's share of a pass (60 s) unless `--scale` shrinks them (0.05: 0.25 s,
 import argparse
 import io
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchenv import production_env
-
-ROOT = Path(__file__).resolve().parent.parent
+from benchenv import production_env, start_django
 
 
 def main() -> None:
@@ -43,11 +40,7 @@ def main() -> None:
 
 
 def run(args) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    start_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -57,7 +50,6 @@ def run(args) -> None:
     from providers.simulator import FakeClock, SimulatorServer, World
     from tests.reliability.harness import BASE_URL_SETTINGS, PROVIDERS, faults, make_keys, play, report
 
-    call_command("migrate", verbosity=0)
     http = Http(connect_timeout=5.0 * args.scale, read_timeout=30.0 * args.scale, deadline=60.0 * args.scale)
     settings.GENBOARD_PROVIDER_PASS_BUDGET = 60.0 * args.scale
     base.default_http = lambda: http

@@ -17,13 +17,12 @@ unfinished jobs at the head of an already imported history, refreshed by the nex
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from benchenv import ROOT, free_port, peak_rss_mb, production_env, simulator
+from benchenv import free_port, peak_rss_mb, production_env, simulator, start_django
 
 
 def main() -> None:
@@ -46,14 +45,9 @@ def main() -> None:
 
 
 def run(args, base: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    start_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
@@ -61,7 +55,6 @@ def run(args, base: str) -> None:
     from history.sync import record_values, sync_credential
     from providers.models import Credential
 
-    call_command("migrate", verbosity=0)
     settings.GENBOARD_RUN_BUDGET = 3600
     user = get_user_model().objects.create_user("bench")
     print(f"database: {connection.vendor}; provider: {args.provider}; simulator at {base}")
