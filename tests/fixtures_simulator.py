@@ -12,10 +12,12 @@
 - `sim_key(provider, name="test", jobs=None)` and `auth_headers(provider, key)`: helpers.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 
 from providers.simulator import FakeClock, SimulatorServer, World
 
@@ -63,3 +65,18 @@ def simulator(make_simulator, settings) -> SimulatorServer:
 @pytest.fixture
 def sim_clock(simulator) -> FakeClock:
     return simulator.world.clock
+
+
+def separate_process_env(simulator: SimulatorServer, var_dir, **extra: str) -> dict[str, str]:
+    """The environment of a Genboard process the test starts (a worker, `manage.py sync`):
+    its own SQLite file and key under `var_dir`, every provider pointed at the simulator."""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{var_dir / 'genboard.sqlite3'}",
+        "DEBUG": "1",
+        "GENBOARD_VAR_DIR": str(var_dir),
+        "CREDENTIAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "LOG_LEVEL": "WARNING",
+        **{f"{name}_BASE_URL": simulator.base_url for name in ("APIMALL", "APIKLEY", "AUDIOPOD", "MUNSIT")},
+        **extra,
+    }

@@ -3,7 +3,6 @@ resumed from where it stopped, and a key queued twice synced once (history/lease
 history/recovery.py, history/tasks.py)."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -14,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from django.conf import settings
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from history.models import SyncRun
 from history.sync import sync_credential
 from providers.models import Credential
 from tests.factories import make_credential
+from tests.fixtures_simulator import separate_process_env
 from tests.queue import queued_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,17 +136,8 @@ def test_a_worker_killed_mid_sync_leaves_no_half_page_no_running_run_and_its_key
     simulator.world.new_every = 0
     simulator.world.faults.set("munsit", latency=0.05)
     database = tmp_path / "genboard.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DEBUG": "1",
-        "GENBOARD_VAR_DIR": str(tmp_path),
-        "CREDENTIAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "GENBOARD_LEASE_SECONDS": "2",
-        "LOG_LEVEL": "WARNING",
-        "REDIS_URL": "",  # the embedded ORM broker in its own file, whatever this pass uses
-        **{f"{name}_BASE_URL": simulator.base_url for name in ("APIMALL", "APIKLEY", "AUDIOPOD", "MUNSIT")},
-    }
+    # REDIS_URL empty: the embedded ORM broker in its own file, whatever this pass uses.
+    env = separate_process_env(simulator, tmp_path, GENBOARD_LEASE_SECONDS="2", REDIS_URL="")
 
     def manage(*args: str) -> str:
         done = subprocess.run(  # noqa: S603

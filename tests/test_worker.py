@@ -1,6 +1,5 @@
 """A real `manage.py qcluster` syncs keys on its own schedule (end to end, over loopback)."""
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -9,9 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from django.db import connection
 from picklefield.fields import dbsafe_decode
+
+from tests.fixtures_simulator import separate_process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP = """
@@ -31,16 +31,7 @@ for provider in ("munsit", "apimall"):
 def test_the_worker_imports_every_key_on_its_own(make_simulator, tmp_path):
     simulator = make_simulator()
     database = tmp_path / "genboard.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DEBUG": "1",
-        "GENBOARD_VAR_DIR": str(tmp_path),
-        "CREDENTIAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "Q_WORKERS": "1",
-        "LOG_LEVEL": "WARNING",
-        **{f"{name}_BASE_URL": simulator.base_url for name in ("APIMALL", "APIKLEY", "AUDIOPOD", "MUNSIT")},
-    }
+    env = separate_process_env(simulator, tmp_path, Q_WORKERS="1")
 
     def manage(*args: str) -> None:
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, timeout=120)  # noqa: S603
