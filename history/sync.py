@@ -264,7 +264,8 @@ class Syncer:
         self.run = run
         self.token = token
         self.tally = Tally()
-        self.deadline = time.monotonic() + min(run_budget(), run_budget() if budget is None else budget)
+        limit = run_budget() if budget is None else min(run_budget(), budget)
+        self.deadline = time.monotonic() + limit
         self.more_to_do = False
         self.saved = 0.0
         self.positions: dict[tuple[str, datetime], range] = {}
@@ -409,15 +410,17 @@ class Syncer:
     def provider_does_not_know(self, job: Job, error: ProviderError) -> None:
         """The provider answered that it has no such job."""
         now = timezone.now()
-        if job.status == Job.Status.PENDING and not job.raw and now - job.imported < self.provider.not_known_grace:
-            # Not known yet (Apikley, right after a task is created): still pending, asked again.
-            schedule_poll(job, now, progressed=False)
-            Job.objects.filter(pk=job.pk).update(next_poll=job.next_poll, poll_attempts=job.poll_attempts, seen=now)
-        elif job.status == Job.Status.PENDING and not job.raw:
-            # An imported id the provider never knew: a failed job carrying its message.
-            message = self.provider.not_found(error)
-            values = {"status": Job.Status.FAILED, "error": message, "error_code": str(error.status or "")}
-            Job.objects.filter(pk=job.pk).update(**values, next_poll=None, seen=now)
+        if job.status == Job.Status.PENDING and not job.raw:  # an imported id, never described
+            if now - job.imported < self.provider.not_known_grace:
+                # Not known yet (Apikley, right after a task is created): still pending, asked again.
+                schedule_poll(job, now, progressed=False)
+                values = {"next_poll": job.next_poll, "poll_attempts": job.poll_attempts}
+            else:
+                # The provider never knew it: a failed job carrying its message.
+                message = self.provider.not_found(error)
+                values = {"status": Job.Status.FAILED, "error": message, "error_code": str(error.status or "")}
+                values["next_poll"] = None
+            Job.objects.filter(pk=job.pk).update(**values, seen=now)
         else:
             # It existed and is gone at the provider (deleted there): keep what we have.
             note = f"{self.provider.name} no longer knows this job: {error.message}"
