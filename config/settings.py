@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "history",
     "archive",
     "hooks",
+    "preferences",
 ]
 
 MIDDLEWARE = [

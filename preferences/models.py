@@ -1,0 +1,38 @@
+"""What each person chose about how their history looks: kept on the server, so it follows
+them from one browser to the next."""
+
+from django.conf import settings
+from django.db import models
+
+
+class HistoryPreferences(models.Model):
+    """One per person, made on their first choice; until then the defaults apply."""
+
+    class Layout(models.TextChoices):
+        CARDS = "cards", "Cards"
+        TABLE = "table", "Table"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="history_preferences")
+    layout = models.CharField(max_length=10, choices=Layout, default=Layout.CARDS)
+    # The table layout's columns, by id, in the order shown; empty means the default set.
+    columns = models.JSONField(default=list, blank=True)
+    # The 30-day strip above the history, folded away.
+    strip_folded = models.BooleanField(default=False)
+    # A digest of the key warnings and sync results the person dismissed: the summary line
+    # stays hidden while they are the same, and shows again when something changes.
+    dismissed_notices = models.CharField(max_length=64, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "history preferences"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_layout_display()})"
+
+    @classmethod
+    def for_user(cls, user) -> "HistoryPreferences":
+        """The person's preferences, or unsaved defaults when they never chose anything (the
+        history reads them on every full page: no row is written just for looking)."""
+        if not user.is_authenticated:
+            return cls()
+        return cls.objects.filter(user=user).first() or cls(user=user)
