@@ -48,14 +48,20 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 @require_safe
 def archived_file(request, code):
-    """Django's FileResponse answers whole files only, so Range is done here (RFC 9110 §14:
-    one range; several get the whole file, which the RFC allows)."""
     found = ArchivedFile.objects.select_related("job").filter(
         code=code, state=ArchivedFile.State.DONE, job__in=Job.objects.visible_to(request.user)
     )
     archived = found.first()
     if archived is None:
         raise Http404("No such file.")
+    return serve(request, archived)
+
+
+def serve(request, archived: ArchivedFile):
+    """One archived file, whole or a range, to a requester already allowed to have it (here,
+    and public_links for a job's public page). Django's FileResponse answers whole files
+    only, so Range is done here (RFC 9110 §14: one range; several get the whole file, which
+    the RFC allows)."""
     name = display.file_name(archived.job, archived)
     attachment = request.GET.get("download") == "1"
     disposition = content_disposition_header(attachment, name)
