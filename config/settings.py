@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "archive",
     "hooks",
     "preferences",
+    "saved_views",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("keys/", include("providers.urls")),
     path("keys/<uuid:code>/webhooks/", include("hooks.key_urls")),
     path("hooks/", include("hooks.urls")),
+    path("history/views/", include("saved_views.urls")),
     path("history/", include("history.urls")),
     path("teams/", include("teams.urls")),
     path("files/", include("archive.urls")),

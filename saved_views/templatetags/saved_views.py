@@ -1,0 +1,56 @@
+"""The tabs above the history: `{% saved_view_tabs %}` in templates/history/list.html.
+
+Two queries per full page (the views one sees, one's roles), none per tab; the history's
+fragments (next pages, filtering) do not render them.
+"""
+
+from itertools import groupby
+from urllib.parse import urlencode
+
+from django import template
+
+from saved_views import access, query
+from saved_views.forms import SaveForm
+from saved_views.models import SavedView
+
+register = template.Library()
+
+
+@register.inclusion_tag("saved_views/tabs.html", takes_context=True)
+def saved_view_tabs(context) -> dict:
+    request = context["request"]
+    user = request.user
+    views = SavedView.objects.visible_to(user).select_related("team")
+    views = list(views.order_by("team__name", "team_id", "position", "id"))
+    team_roles = access.roles(user)
+    marked = request.GET.get("view", "")
+    on_screen = query.normal(request.GET.urlencode())
+    active = next((v for v in views if str(v.code) == marked), None) or next(
+        (v for v in views if query.normal(v.query) == on_screen and on_screen), None
+    )
+    mine = [v for v in views if v.team_id is None]
+    groups = [{"label": "Mine", "team": None, "views": mine}] if mine else []
+    for _, team_views in groupby((v for v in views if v.team_id), key=lambda v: v.team_id):
+        team_views = list(team_views)
+        groups.append({"label": team_views[0].team.name, "team": team_views[0].team, "views": team_views})
+    for group in groups:
+        for view in group["views"]:
+            view.normal_query = query.normal(view.query)
+    # The list checked the filters already (`params`): only the other parameters are added.
+    current = query.with_list_parameters(context.get("params") or {}, request.GET)
+    form = SaveForm(user=user, initial={"query": urlencode(current)})
+    neighbours = {}
+    if active is not None:
+        group = next(g["views"] for g in groups if active in g["views"])
+        at = group.index(active)
+        neighbours = {"left": at > 0, "right": at < len(group) - 1}
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "groups": groups,
+        "active": active,
+        "all_active": active is None and not on_screen,
+        "can_edit": active is not None and access.can_edit(user, active, team_roles),
+        "neighbours": neighbours,
+        "save_form": form,
+    }

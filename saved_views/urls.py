@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "saved_views"
+urlpatterns = [
+    path("new/", views.create, name="create"),
+    path("<uuid:code>/", views.open_view, name="open"),
+    path("<uuid:code>/rename/", views.rename, name="rename"),
+    path("<uuid:code>/move/", views.move, name="move"),
+    path("<uuid:code>/delete/", views.delete, name="delete"),
+]

@@ -1,0 +1,114 @@
+"""Saved views: open one (the history with its parameters), save the current parameters as a
+new one, rename, move left or right among its group's tabs, delete. Who may: access.py."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Max
+from django.http import QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from . import query
+from .access import get_view_for_user
+from .forms import RenameForm, SaveForm
+from .models import SavedView
+
+LIST = "/history/"
+
+
+def history_url(view: SavedView) -> str:
+    """The history with the view's parameters, its tab marked active by `view`."""
+    return f"{LIST}?{urlencode([*QueryDict(view.query).items(), ('view', str(view.code))])}"
+
+
+@require_safe
+def open_view(request, code):
+    """A view's own address sends to the history with its parameters: the history stays the
+    one page that lists jobs, and its address bar shows what the view holds. Each parameter
+    is checked again there: one naming a key or team no longer shared is a filter the list
+    says it ignored."""
+    return redirect(history_url(get_view_for_user(request, code)))
+
+
+def _form_errors(form) -> str:
+    return " ".join(error for errors in form.errors.values() for error in errors)
+
+
+@require_POST
+def create(request):
+    form = SaveForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, f"The view was not saved. {_form_errors(form)}")
+        return redirect(LIST + (f"?{form.data.get('query', '')}" if form.data.get("query") else ""))
+    params = query.kept(request, QueryDict(form.cleaned_data["query"]))
+    team = form.cleaned_data["shared"]
+    with transaction.atomic():
+        # The limit counted under a lock on the person's row: two saves at once cannot pass it.
+        get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
+        if SavedView.objects.filter(user=request.user).count() >= SavedView.LIMIT:
+            messages.error(
+                request,
+                f"You keep {SavedView.LIMIT} saved views, the most one person can: delete one to save another.",
+            )
+            return redirect(LIST + (f"?{urlencode(params)}" if params else ""))
+        group = SavedView.objects.filter(team=team) if team else SavedView.objects.filter(user=request.user, team=None)
+        last = group.aggregate(last=Max("position"))["last"]
+        view = SavedView.objects.create(
+            user=request.user,
+            team=team,
+            name=form.cleaned_data["name"],
+            query=urlencode(params),
+            position=0 if last is None else last + 1,
+        )
+    where = f"the team {team.name}" if team else "you only"
+    messages.success(request, f"Saved the view “{view.name}”, for {where}.")
+    return redirect(view)
+
+
+@require_POST
+def rename(request, code):
+    view = get_view_for_user(request, code, edit=True)
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        view.name = form.cleaned_data["name"]
+        view.save(update_fields=["name", "updated"])
+        messages.success(request, f"Renamed the view “{view.name}”.")
+    else:
+        messages.error(request, f"Not renamed. {_form_errors(form)}")
+    return redirect(view)
+
+
+@require_POST
+def move(request, code):
+    """One place left (`direction=left`) or right among its group's tabs: the two neighbours
+    swap places. The group is renumbered 0, 1, 2… under a lock, so concurrent moves keep
+    every tab in one place."""
+    view = get_view_for_user(request, code, edit=True)
+    step = {"left": -1, "right": 1}.get(request.POST.get("direction", ""))
+    if step is None:
+        messages.error(request, "Move it left or right.")
+        return redirect(view)
+    with transaction.atomic():
+        group = list(view.group().select_for_update().order_by("position", "id"))
+        at = next(i for i, other in enumerate(group) if other.pk == view.pk)
+        if 0 <= at + step < len(group):
+            group[at], group[at + step] = group[at + step], group[at]
+        for position, other in enumerate(group):
+            if other.position != position:
+                other.position = position
+                other.save(update_fields=["position"])
+    return redirect(view)
+
+
+@require_http_methods(["GET", "POST"])
+def delete(request, code):
+    """GET: the confirmation page. POST: delete it (the jobs it shows stay, of course)."""
+    view = get_view_for_user(request, code, edit=True)
+    if request.method != "POST":
+        return render(request, "saved_views/delete.html", {"view": view})
+    view.delete()
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect(LIST)

@@ -1,0 +1,51 @@
+// Saved views (templates/saved_views/tabs.html): progressive enhancement of plain links and
+// forms. After htmx filters the history (the address bar changes, the tabs do not re-render),
+// the tab whose parameters are on screen is marked; "Save view" takes the address bar's
+// parameters, not the ones the page was first rendered with.
+(function () {
+  "use strict";
+  var SKIPPED = { cursor: true, view: true };
+
+  function normal(search) {
+    var pairs = [];
+    new URLSearchParams(search).forEach(function (value, name) {
+      if (value !== "" && !SKIPPED[name]) { pairs.push([name, value]); }
+    });
+    pairs.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0); });
+    return new URLSearchParams(pairs).toString();
+  }
+
+  function markActive() {
+    var nav = document.querySelector("[data-view-tabs]");
+    if (!nav || location.pathname !== "/history/") { return; }
+    var marked = new URLSearchParams(location.search).get("view");
+    var onScreen = normal(location.search);
+    var tabs = nav.querySelectorAll("a.view-tab");
+    var active = null;
+    tabs.forEach(function (tab) {
+      if (!active && marked && tab.getAttribute("data-view") === marked) { active = tab; }
+    });
+    tabs.forEach(function (tab) {
+      if (!active && normal(tab.getAttribute("data-query")) === onScreen && (onScreen !== "" || !tab.hasAttribute("data-view"))) {
+        active = tab;
+      }
+    });
+    tabs.forEach(function (tab) {
+      if (tab === active) { tab.setAttribute("aria-current", "page"); } else { tab.removeAttribute("aria-current"); }
+    });
+    // "Edit view" is for the view rendered with the page: hidden while another is on screen.
+    var manage = nav.querySelector("[data-manages]");
+    if (manage) { manage.hidden = !active || active.getAttribute("data-view") !== manage.getAttribute("data-manages"); }
+  }
+
+  document.addEventListener("htmx:pushedIntoHistory", markActive);
+  document.addEventListener("htmx:historyRestore", markActive);
+  window.addEventListener("popstate", function () { setTimeout(markActive, 0); });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-save-view]") || location.pathname !== "/history/") { return; }
+    var field = form.querySelector("input[name=query]");
+    if (field) { field.value = normal(location.search); }
+  });
+})();

@@ -1,0 +1,239 @@
+"""Saved views: the role × view matrix (a person's private views, a team's views), saving the
+history's parameters, the tabs, order, the per-person limit, and views whose filters broke."""
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from saved_views.models import SavedView
+from teams.models import Member, Share, Team
+from tests.factories import make_credential
+from tests.test_team_access import make_job
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["owner", "admin", "member", "viewer", "outsider", "anonymous"]
+LOGIN = "/accounts/login/"
+
+
+@pytest.fixture
+def world(django_user_model, alice, bob, carol):
+    """Team "Studio": alice owner, dave admin, erin member, bob viewer; carol outside. Alice
+    shares a key with the team. Views: alice's private "Mine only", the team's "Failed
+    songs" (made by erin) and "Newest" (made by alice)."""
+    dave = django_user_model.objects.create_user("dave", "dave@example.test", "dave-pass-2026")
+    erin = django_user_model.objects.create_user("erin", "erin@example.test", "erin-pass-2026")
+    team = Team.objects.create(name="Studio", slug="studio")
+    users = {"owner": alice, "admin": dave, "member": erin, "viewer": bob, "outsider": carol, "anonymous": None}
+    for role in ("owner", "admin", "member", "viewer"):
+        Member.objects.create(team=team, user=users[role], role=role)
+    key = make_credential(alice, "apimall", label="Alice API Mall", secret="sk-views-canary-1234")
+    Share.objects.create(team=team, credential=key, shared_by=alice)
+    for user in users.values():
+        if user:
+            make_job(make_credential(user, "munsit", label=f"{user} own"), f"own-{user}", title=f"{user}'s own job")
+    make_job(key, "f-1", title="A failed song", status="failed")
+    make_job(key, "s-1", title="A good song")
+    return {
+        "team": team,
+        "users": users,
+        "key": key,
+        "private": SavedView.objects.create(user=alice, name="Mine only", query="kind=denoise", position=0),
+        "team_view": SavedView.objects.create(
+            user=erin, team=team, name="Failed songs", query="status=failed", position=0
+        ),
+        "team_view_2": SavedView.objects.create(user=alice, team=team, name="Newest", query="", position=1),
+    }
+
+
+def client_for(client, world, role):
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    return client
+
+
+def snapshot():
+    return sorted(SavedView.objects.values_list("name", "team__slug", "user__username", "position", "query"))
+
+
+# Each case: name, method, path, POST data, the status for each of
+#   owner admin member viewer outsider anonymous
+# and the roles whose request changes something (everyone else's must change nothing).
+CASES = [
+    ("open private", "get", "/history/views/{private}/", None, "302 404 404 404 404 302", ""),
+    ("open team view", "get", "/history/views/{team_view}/", None, "302 302 302 302 404 302", ""),
+    ("create private", "post", "/history/views/new/", {"name": "Mine", "query": "status=failed"}, "302 302 302 302 302 302", "owner admin member viewer outsider"),  # noqa: E501
+    ("create for the team", "post", "/history/views/new/", {"name": "Team", "shared": "studio"}, "302 302 302 302 302 302", "owner admin member"),  # noqa: E501
+    ("rename private", "post", "/history/views/{private}/rename/", {"name": "Renamed"}, "302 404 404 404 404 302", "owner"),  # noqa: E501
+    ("rename team view", "post", "/history/views/{team_view}/rename/", {"name": "Renamed"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
+    ("move team view", "post", "/history/views/{team_view}/move/", {"direction": "right"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
+    ("move private", "post", "/history/views/{private}/move/", {"direction": "right"}, "302 404 404 404 404 302", ""),  # noqa: E501
+    ("delete private: confirm", "get", "/history/views/{private}/delete/", None, "200 404 404 404 404 302", ""),
+    ("delete private", "post", "/history/views/{private}/delete/", None, "302 404 404 404 404 302", "owner"),
+    ("delete team view: confirm", "get", "/history/views/{team_view}/delete/", None, "200 200 200 403 404 302", ""),
+    ("delete team view", "post", "/history/views/{team_view}/delete/", None, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
+    ("rename by GET", "get", "/history/views/{team_view}/rename/", None, "405 405 405 405 405 302", ""),
+    ("unknown view", "get", "/history/views/00000000-0000-4000-8000-000000000000/", None, "404 404 404 404 404 302", ""),  # noqa: E501
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
+def test_role_matrix(client, world, role, case):
+    name, method, path, data, statuses, changers = case
+    path = path.format(private=world["private"].code, team_view=world["team_view"].code)
+    before = snapshot()
+    response = getattr(client_for(client, world, role), method)(path, data or {})
+    assert response.status_code == int(statuses.split()[ROLES.index(role)]), (name, role)
+    if role == "anonymous":
+        assert response["Location"].startswith(LOGIN)
+    assert (snapshot() != before) == (role in changers.split()), (name, role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_tabs_on_the_history(client, world, role):
+    """Members see the team's views (any role); only alice her private one; outsiders none."""
+    response = client_for(client, world, role).get("/history/")
+    if role == "anonymous":
+        assert response.status_code == 302
+        return
+    page = response.content.decode()
+    assert 'aria-label="Saved views"' in page
+    assert ("Failed songs" in page) == (role not in ("outsider",))
+    assert ("Mine only" in page) == (role == "owner")
+    # "Edit view" only for those who may edit the view on screen.
+    page = client.get(f"/history/?status=failed&view={world['team_view'].code}").content.decode()
+    assert ("Edit view" in page) == (role in ("owner", "admin", "member"))
+
+
+def test_tabs_come_all_jobs_first_then_mine_then_each_team(client, world, alice):
+    other = Team.objects.create(name="Another", slug="another")
+    Member.objects.create(team=other, user=alice, role="viewer")
+    SavedView.objects.create(user=alice, team=other, name="Another view", query="kind=audio")
+    page = client_for(client, world, "owner").get("/history/").content.decode()
+    places = [page.index(text) for text in ("All jobs", "Mine only", "Another view", "Failed songs", "Newest")]
+    assert places == sorted(places)
+
+
+def test_opening_a_view_is_the_history_with_its_parameters_and_its_tab_active(client, world):
+    view = world["team_view"]
+    response = client_for(client, world, "viewer").get(view.get_absolute_url())
+    url = urlsplit(response["Location"])
+    assert url.path == "/history/"
+    assert dict(parse_qsl(url.query)) == {"status": "failed", "view": str(view.code)}
+    page = client.get(response["Location"]).content.decode()
+    assert f'data-view="{view.code}" data-query="status=failed" aria-current="page"' in page
+    assert "A failed song" in page and "A good song" not in page
+
+
+def test_the_tab_whose_parameters_are_on_screen_is_active_without_the_marker(client, world):
+    page = client_for(client, world, "member").get("/history/?status=failed").content.decode()
+    assert 'data-query="status=failed" aria-current="page"' in page
+    page = client.get("/history/").content.decode()
+    assert 'data-query="" aria-current="page">All jobs' in page
+
+
+def test_saving_keeps_valid_filters_sort_and_layout_and_drops_paging(client, world, alice):
+    client_for(client, world, "owner")
+    query = f"status=failed&credential={world['key'].code}&created_after=2026-13-45&sort=-credits&layout=table&cursor=x&view=y&q=so"  # noqa: E501
+    response = client.post("/history/views/new/", {"name": "  My   failed  ", "query": query})
+    view = SavedView.objects.get(name="My failed")
+    assert response["Location"] == view.get_absolute_url()
+    # The bad day and the too-short search are left out, as the list ignores them.
+    assert dict(parse_qsl(view.query)) == {
+        "status": "failed",
+        "credential": str(world["key"].code),
+        "sort": "-credits",
+        "layout": "table",
+    }
+    assert view.team is None and view.user == alice
+    assert view.position == 1  # after "Mine only"
+
+
+def test_a_viewer_cannot_save_for_the_team_and_is_told(client, world, bob):
+    client_for(client, world, "viewer")
+    response = client.post("/history/views/new/", {"name": "Sneaky", "shared": "studio"}, follow=True)
+    assert not SavedView.objects.filter(name="Sneaky").exists()
+    assert "The view was not saved" in response.content.decode()
+    # The form offers viewers no team to save for.
+    assert "Team Studio" not in client.get("/history/").content.decode()
+    client.force_login(world["users"]["member"])
+    assert "Team Studio" in client.get("/history/").content.decode()
+
+
+def test_a_name_is_needed(client, world):
+    client_for(client, world, "owner")
+    response = client.post("/history/views/new/", {"name": "   ", "query": "status=failed"}, follow=True)
+    assert "The view was not saved. This field is required." in response.content.decode()
+    assert response.redirect_chain[-1][0] == "/history/?status=failed"
+
+
+def test_the_limit_per_person(client, world, alice, settings):
+    client_for(client, world, "owner")
+    have = SavedView.objects.filter(user=alice).count()
+    SavedView.objects.bulk_create(
+        SavedView(user=alice, name=f"v{n}", position=n + 5) for n in range(SavedView.LIMIT - have)
+    )
+    response = client.post("/history/views/new/", {"name": "One too many"}, follow=True)
+    assert "You keep 50 saved views, the most one person can: delete one to save another." in response.content.decode()
+    assert SavedView.objects.filter(user=alice).count() == SavedView.LIMIT
+
+
+def test_moving_left_and_right_among_the_group(client, world, alice):
+    a = world["private"]
+    b = SavedView.objects.create(user=alice, name="B", position=1)
+    c = SavedView.objects.create(user=alice, name="C", position=2)
+    client_for(client, world, "owner")
+
+    def order():
+        return list(SavedView.objects.filter(user=alice, team=None).order_by("position").values_list("name", flat=True))
+
+    client.post(f"/history/views/{c.code}/move/", {"direction": "left"})
+    assert order() == ["Mine only", "C", "B"]
+    client.post(f"/history/views/{a.code}/move/", {"direction": "left"})  # already first
+    assert order() == ["Mine only", "C", "B"]
+    client.post(f"/history/views/{a.code}/move/", {"direction": "right"})
+    assert order() == ["C", "Mine only", "B"]
+    client.post(f"/history/views/{b.code}/move/", {"direction": "up"})
+    assert order() == ["C", "Mine only", "B"]
+    # The team's views are a group of their own: alice's moves left them as they were.
+    assert list(world["team"].saved_views.order_by("position").values_list("name", flat=True)) == [
+        "Failed songs",
+        "Newest",
+    ]
+    # The edit menu offers only the moves there is room for.
+    page = client.get(f"/history/?view={c.code}").content.decode()
+    assert "disabled>← Move left" in page and "disabled>Move right" not in page
+
+
+def test_a_view_whose_key_is_no_longer_shared_opens_and_says_what_it_ignores(client, world):
+    view = world["team_view"]
+    view.query = f"status=failed&credential={world['key'].code}"
+    view.save()
+    Share.objects.filter(credential=world["key"]).delete()
+    response = client_for(client, world, "member").get(view.get_absolute_url(), follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Some filters were ignored: Key: Select a valid choice." in page
+    assert f'data-view="{view.code}"' in page and 'aria-current="page">Failed songs' in page
+
+
+def test_a_team_going_takes_its_views(world):
+    world["team"].delete()
+    assert list(SavedView.objects.values_list("name", flat=True)) == ["Mine only"]
+
+
+def test_the_tabs_cost_the_same_queries_for_one_view_or_many(client, world, alice):
+    client_for(client, world, "owner").get("/history/")  # the session, caches warmed
+    with CaptureQueriesContext(connection) as few:
+        client.get("/history/")
+    SavedView.objects.bulk_create(SavedView(user=alice, name=f"v{n}", position=n + 5) for n in range(30))
+    SavedView.objects.bulk_create(
+        SavedView(user=alice, team=world["team"], name=f"t{n}", position=n + 5) for n in range(10)
+    )
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/history/").content.decode()
+    assert "v29" in page and "t9" in page
+    assert len(many) == len(few)
