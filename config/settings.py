@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "hooks",
     "preferences",
     "saved_views",
+    "public_links",
 ]
 
 MIDDLEWARE = [
