@@ -2,6 +2,8 @@ from django import forms
 
 from .access import teams_to_share_with
 
+# Not a slug: slugs are made of letters, digits and hyphens, so no team has this one.
+ONLY_ME = "_me"
 NAME_HELP = "Shown on its tab; at most 60 characters."
 
 
@@ -22,16 +24,16 @@ class SaveForm(forms.Form):
     """Save the history's current parameters (`query`, filled from the page's URL) as a view."""
 
     name = NameField()
-    shared = forms.ChoiceField(label="Who sees it", required=False)
+    shared = forms.ChoiceField(label="Who sees it", initial=ONLY_ME)
     query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.teams = {team.slug: team for team in teams_to_share_with(user)}
-        self.fields["shared"].choices = [("", "Only me")] + [
+        self.fields["shared"].choices = [(ONLY_ME, "Only me")] + [
             (slug, f"Team {team.name}") for slug, team in self.teams.items()
         ]
 
     def clean_shared(self):
-        slug = self.cleaned_data.get("shared") or ""
-        return self.teams.get(slug)
+        """The team to share with, or None for a private view."""
+        return self.teams.get(self.cleaned_data["shared"])

@@ -64,12 +64,12 @@ def snapshot():
 CASES = [
     ("open private", "get", "/history/views/{private}/", None, "302 404 404 404 404 302", ""),
     ("open team view", "get", "/history/views/{team_view}/", None, "302 302 302 302 404 302", ""),
-    ("create private", "post", "/history/views/new/", {"name": "Mine", "query": "status=failed"}, "302 302 302 302 302 302", "owner admin member viewer outsider"),  # noqa: E501
+    ("create private", "post", "/history/views/new/", {"name": "Mine", "query": "status=failed", "shared": "_me"}, "302 302 302 302 302 302", "owner admin member viewer outsider"),  # noqa: E501
     ("create for the team", "post", "/history/views/new/", {"name": "Team", "shared": "studio"}, "302 302 302 302 302 302", "owner admin member"),  # noqa: E501
     ("rename private", "post", "/history/views/{private}/rename/", {"name": "Renamed"}, "302 404 404 404 404 302", "owner"),  # noqa: E501
     ("rename team view", "post", "/history/views/{team_view}/rename/", {"name": "Renamed"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
     ("move team view", "post", "/history/views/{team_view}/move/", {"direction": "right"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
-    ("move private", "post", "/history/views/{private}/move/", {"direction": "right"}, "302 404 404 404 404 302", ""),  # noqa: E501
+    ("move private", "post", "/history/views/{private}/move/", {"direction": "right"}, "302 404 404 404 404 302", ""),
     ("delete private: confirm", "get", "/history/views/{private}/delete/", None, "200 404 404 404 404 302", ""),
     ("delete private", "post", "/history/views/{private}/delete/", None, "302 404 404 404 404 302", "owner"),
     ("delete team view: confirm", "get", "/history/views/{team_view}/delete/", None, "200 200 200 403 404 302", ""),
@@ -138,7 +138,7 @@ def test_the_tab_whose_parameters_are_on_screen_is_active_without_the_marker(cli
 def test_saving_keeps_valid_filters_sort_and_layout_and_drops_paging(client, world, alice):
     client_for(client, world, "owner")
     query = f"status=failed&credential={world['key'].code}&created_after=2026-13-45&sort=-credits&layout=table&cursor=x&view=y&q=so"  # noqa: E501
-    response = client.post("/history/views/new/", {"name": "  My   failed  ", "query": query})
+    response = client.post("/history/views/new/", {"name": "  My   failed  ", "query": query, "shared": "_me"})
     view = SavedView.objects.get(name="My failed")
     assert response["Location"] == view.get_absolute_url()
     # The bad day and the too-short search are left out, as the list ignores them.
@@ -165,7 +165,8 @@ def test_a_viewer_cannot_save_for_the_team_and_is_told(client, world, bob):
 
 def test_a_name_is_needed(client, world):
     client_for(client, world, "owner")
-    response = client.post("/history/views/new/", {"name": "   ", "query": "status=failed"}, follow=True)
+    data = {"name": "   ", "query": "status=failed", "shared": "_me"}
+    response = client.post("/history/views/new/", data, follow=True)
     assert "The view was not saved. This field is required." in response.content.decode()
     assert response.redirect_chain[-1][0] == "/history/?status=failed"
 
@@ -176,7 +177,7 @@ def test_the_limit_per_person(client, world, alice, settings):
     SavedView.objects.bulk_create(
         SavedView(user=alice, name=f"v{n}", position=n + 5) for n in range(SavedView.LIMIT - have)
     )
-    response = client.post("/history/views/new/", {"name": "One too many"}, follow=True)
+    response = client.post("/history/views/new/", {"name": "One too many", "shared": "_me"}, follow=True)
     assert "You keep 50 saved views, the most one person can: delete one to save another." in response.content.decode()
     assert SavedView.objects.filter(user=alice).count() == SavedView.LIMIT
 
@@ -237,3 +238,13 @@ def test_the_tabs_cost_the_same_queries_for_one_view_or_many(client, world, alic
         page = client.get("/history/").content.decode()
     assert "v29" in page and "t9" in page
     assert len(many) == len(few)
+
+
+def test_someone_in_no_team_saves_a_private_view_with_no_choice_to_make(client, django_user_model):
+    frank = django_user_model.objects.create_user("frank", "frank@example.test", "frank-pass-2026")
+    make_job(make_credential(frank, "munsit"), "fr-1", title="Frank's job")
+    client.force_login(frank)
+    page = client.get("/history/").content.decode()
+    assert 'type="hidden" name="shared" value="_me"' in page and "Who sees it" not in page
+    client.post("/history/views/new/", {"name": "Frank's", "shared": "_me"})
+    assert SavedView.objects.get(user=frank).team is None

@@ -1,0 +1,155 @@
+"""Saved views and public links in a real browser (Debian's headless Chromium, Playwright):
+a view saved for a team after filtering with htmx, opened by a member from its tab; the edit
+menu by keyboard; a job's public link opened without an account; no sideways scrolling at
+360 px. Console errors and CSP violations fail the test (tests/test_browser.py's Watched)."""
+
+import os
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from public_links.models import PublicLink
+from saved_views.models import SavedView
+from teams.models import Member, Share, Team
+from tests import chromium
+from tests.factories import make_credential
+from tests.test_team_access import make_job
+
+if chromium.PATH is None:
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+from tests.test_browser import OVERFLOWS, Watched  # noqa: E402 (after the skips)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with playwright.sync_playwright() as p:
+        browser = chromium.launch(p)
+        yield browser
+        browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def studio(live_server, alice, bob, django_user_model):
+    """Alice shares her key with Studio, where erin is a member: 3 failed and 4 good songs."""
+    cache.clear()
+    erin = django_user_model.objects.create_user("erin", "erin@example.test", "erin-pass-2026")
+    team = Team.objects.create(name="Studio", slug="studio")
+    Member.objects.create(team=team, user=alice, role="owner")
+    Member.objects.create(team=team, user=erin, role="member")
+    key = make_credential(alice, "apimall", label="Alice API Mall")
+    Share.objects.create(team=team, credential=key, shared_by=alice)
+    jobs = [make_job(key, f"f-{n}", title=f"Failed song {n}", status="failed", days_ago=n) for n in range(3)]
+    jobs += [make_job(key, f"s-{n}", title=f"Good song {n}", days_ago=n) for n in range(4)]
+    return {"team": team, "erin": erin, "key": key, "jobs": jobs}
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    contexts = []
+
+    def make(user, **options) -> Watched:
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
+        contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"}
+            context.add_cookies([{**cookie, "domain": urlsplit(live_server.url).hostname}])
+        return Watched(context, live_server.url)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def rows(page) -> list[str]:
+    return page.locator("#rows > li.job .job-title").all_inner_texts()
+
+
+def test_a_view_saved_for_the_team_is_opened_by_a_member(open_as, studio, alice):
+    owner = open_as(alice)
+    page = owner.go("/history/")
+    page.click("label.pill:has(input[name=status][value=failed])")
+    page.wait_for_url(re.compile(r"/history/\?status=failed$"))
+    page.wait_for_selector("#history-results:not([aria-busy])")
+    # The save form takes the address bar's filters (changed by htmx since the page loaded).
+    page.click("summary:has-text('Save view')")
+    page.fill("input[name=name]", "Failed songs")
+    page.select_option("select[name=shared]", "studio")
+    page.click("form[data-save-view] button[type=submit]")
+    page.wait_for_url(re.compile(r"view="))
+    view = SavedView.objects.get()
+    assert (view.team, view.query) == (studio["team"], "status=failed")
+    owner.assert_clean()
+
+    member = open_as(studio["erin"])
+    page = member.go("/history/")
+    tabs = page.locator("nav.view-tabs a.view-tab")
+    assert tabs.all_inner_texts() == ["All jobs", "Failed songs"]
+    assert page.locator("nav.view-tabs .view-tabs-label").text_content().strip() == "Studio"
+    assert page.locator("a.view-tab[aria-current=page]").inner_text() == "All jobs"
+    assert len(rows(page)) == 7
+    page.click("a.view-tab:has-text('Failed songs')")
+    page.wait_for_url(re.compile(rf"/history/\?status=failed&view={view.code}$"))
+    assert sorted(rows(page)) == ["Failed song 0", "Failed song 1", "Failed song 2"]
+    assert page.locator("a.view-tab[aria-current=page]").inner_text() == "Failed songs"
+    assert page.is_checked("input[name=status][value=failed]")
+
+    # Members edit the team's views: renamed from the keyboard alone.
+    page.locator("details.view-manage > summary").focus()
+    page.keyboard.press("Enter")
+    page.locator("details.view-manage input[name=name]").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Failed ones")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("a.view-tab[aria-current=page]").inner_text() == "Failed ones"
+
+    # Filtering further with htmx: the tab no longer matches, "All jobs" does once cleared.
+    page.click("label.pill:has(input[name=status][value=''])")
+    page.wait_for_url(re.compile(r"/history/$"))
+    page.wait_for_selector("#history-results:not([aria-busy])")
+    assert page.locator("a.view-tab[aria-current=page]").inner_text() == "All jobs"
+    assert page.locator("details.view-manage").is_hidden()
+    member.assert_clean()
+
+
+def test_a_public_link_opens_without_an_account(open_as, studio, alice):
+    song = studio["jobs"][3]
+    owner = open_as(alice)
+    page = owner.go(song.get_absolute_url())
+    page.click("text=Create a public link")
+    page.wait_for_load_state("networkidle")
+    link = PublicLink.objects.get(job=song)
+    assert page.input_value("#public-link-url").endswith(link.path)
+    owner.assert_clean()
+
+    stranger = open_as(None, viewport={"width": 360, "height": 800})
+    page = stranger.go(link.path)
+    assert page.title() == "Good song 0 · shared from Genboard"
+    assert page.locator("h1").inner_text() == "Good song 0"
+    assert page.evaluate(OVERFLOWS) == []
+    stranger.assert_clean()
+
+
+@pytest.mark.parametrize("width", [360])
+def test_the_tabs_fit_a_phone(open_as, studio, alice, width):
+    for n in range(8):
+        SavedView.objects.create(user=alice, name=f"A rather long view name {n}", query="status=failed", position=n)
+    watched = open_as(alice, viewport={"width": width, "height": 800})
+    page = watched.go("/history/")
+    assert page.evaluate(OVERFLOWS) == []
+    page.click("summary:has-text('Save view')")
+    assert page.evaluate(OVERFLOWS) == []
+    page = watched.go(f"/history/views/{SavedView.objects.first().code}/delete/")
+    assert page.evaluate(OVERFLOWS) == []
+    watched.assert_clean()
