@@ -18,11 +18,16 @@ from .models import SavedView
 EDITOR = Member.Role.MEMBER
 
 
-def roles(user) -> dict[int, str]:
-    """The user's role in each of their teams, by team id (one query)."""
+def memberships(user) -> list[Member]:
+    """The user's memberships with their teams, by team name (one query)."""
     if not user.is_authenticated:
-        return {}
-    return dict(Member.objects.filter(user=user).values_list("team_id", "role"))
+        return []
+    return list(Member.objects.filter(user=user).select_related("team").order_by("team__name", "team__slug"))
+
+
+def roles(user, members: list[Member] | None = None) -> dict[int, str]:
+    """The user's role in each of their teams, by team id."""
+    return {member.team_id: member.role for member in (memberships(user) if members is None else members)}
 
 
 def can_edit(user, view: SavedView, team_roles: dict[int, str]) -> bool:
@@ -32,10 +37,10 @@ def can_edit(user, view: SavedView, team_roles: dict[int, str]) -> bool:
     return role is not None and RANK[role] >= RANK[EDITOR]
 
 
-def teams_to_share_with(user):
-    """The teams the user may save a view for."""
-    ranks = [role for role, rank in RANK.items() if rank >= RANK[EDITOR]]
-    return Team.objects.filter(members__user=user, members__role__in=ranks).order_by("name", "slug")
+def teams_to_share_with(user, members: list[Member] | None = None) -> list[Team]:
+    """The teams the user may save a view for, by name."""
+    members = memberships(user) if members is None else members
+    return [member.team for member in members if RANK[member.role] >= RANK[EDITOR]]
 
 
 def get_view_for_user(request, code, *, edit: bool = False) -> SavedView:

@@ -27,9 +27,10 @@ class SaveForm(forms.Form):
     shared = forms.ChoiceField(label="Who sees it", initial=ONLY_ME)
     query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, members=None, **kwargs):
+        """`members`: the user's memberships when the caller has them (access.memberships)."""
         super().__init__(*args, **kwargs)
-        self.teams = {team.slug: team for team in teams_to_share_with(user)}
+        self.teams = {team.slug: team for team in teams_to_share_with(user, members)}
         self.fields["shared"].choices = [(ONLY_ME, "Only me")] + [
             (slug, f"Team {team.name}") for slug, team in self.teams.items()
         ]

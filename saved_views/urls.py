@@ -4,6 +4,7 @@ from . import views
 
 app_name = "saved_views"
 urlpatterns = [
+    path("", views.to_history, name="list"),
     path("new/", views.create, name="create"),
     path("<uuid:code>/", views.open_view, name="open"),
     path("<uuid:code>/rename/", views.rename, name="rename"),

@@ -25,6 +25,12 @@ def history_url(view: SavedView) -> str:
 
 
 @require_safe
+def to_history(request):
+    """/history/views/ itself: the views are the history's tabs."""
+    return redirect(LIST)
+
+
+@require_safe
 def open_view(request, code):
     """A view's own address sends to the history with its parameters: the history stays the
     one page that lists jobs, and its address bar shows what the view holds. Each parameter

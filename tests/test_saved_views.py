@@ -75,6 +75,7 @@ CASES = [
     ("delete team view: confirm", "get", "/history/views/{team_view}/delete/", None, "200 200 200 403 404 302", ""),
     ("delete team view", "post", "/history/views/{team_view}/delete/", None, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
     ("rename by GET", "get", "/history/views/{team_view}/rename/", None, "405 405 405 405 405 302", ""),
+    ("the views' address", "get", "/history/views/", None, "302 302 302 302 302 302", ""),
     ("unknown view", "get", "/history/views/00000000-0000-4000-8000-000000000000/", None, "404 404 404 404 404 302", ""),  # noqa: E501
 ]  # fmt: skip
 

@@ -1,6 +1,6 @@
 """The tabs above the history: `{% saved_view_tabs %}` in templates/history/list.html.
 
-Two queries per full page (the views one sees, one's roles), none per tab; the history's
+Two queries per full page (the views one sees, one's teams and roles), none per tab; the history's
 fragments (next pages, filtering) do not render them.
 """
 
@@ -8,9 +8,10 @@ from itertools import groupby
 from urllib.parse import urlencode
 
 from django import template
+from django.urls import reverse
 
 from saved_views import access, query
-from saved_views.forms import SaveForm
+from saved_views.forms import NAME_HELP, ONLY_ME, SaveForm
 from saved_views.models import SavedView
 
 register = template.Library()
@@ -22,7 +23,8 @@ def saved_view_tabs(context) -> dict:
     user = request.user
     views = SavedView.objects.visible_to(user).select_related("team")
     views = list(views.order_by("team__name", "team_id", "position", "id"))
-    team_roles = access.roles(user)
+    members = access.memberships(user)
+    team_roles = access.roles(user, members)
     marked = request.GET.get("view", "")
     on_screen = query.normal(request.GET.urlencode())
     active = next((v for v in views if str(v.code) == marked), None) or next(
@@ -33,12 +35,14 @@ def saved_view_tabs(context) -> dict:
     for _, team_views in groupby((v for v in views if v.team_id), key=lambda v: v.team_id):
         team_views = list(team_views)
         groups.append({"label": team_views[0].team.name, "team": team_views[0].team, "views": team_views})
+    prefix = reverse("saved_views:list")
     for group in groups:
         for view in group["views"]:
             view.normal_query = query.normal(view.query)
+            view.url = f"{prefix}{view.code}/"  # reverse() per tab costs more than the tab
     # The list checked the filters already (`params`): only the other parameters are added.
     current = query.with_list_parameters(context.get("params") or {}, request.GET)
-    form = SaveForm(user=user, initial={"query": urlencode(current)})
+    form = SaveForm(user=user, members=members)
     neighbours = {}
     if active is not None:
         group = next(g["views"] for g in groups if active in g["views"])
@@ -52,5 +56,8 @@ def saved_view_tabs(context) -> dict:
         "all_active": active is None and not on_screen,
         "can_edit": active is not None and access.can_edit(user, active, team_roles),
         "neighbours": neighbours,
-        "save_form": form,
+        "share_choices": form.fields["shared"].choices,
+        "only_me": ONLY_ME,
+        "name_help": NAME_HELP,
+        "query": urlencode(current),
     }
