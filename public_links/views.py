@@ -20,8 +20,9 @@ from . import limits
 from .display import public_media
 from .models import PublicLink
 
-VERB_CREATE = "link.create"
-VERB_REVOKE = "link.revoke"
+# Recorded on the pages of the teams that see the job (teams.audit), read as written there.
+VERB_CREATE = "made a public link to"
+VERB_REVOKE = "revoked the public link to"
 TOO_MANY = "Too many wrong links from this address: try again in a few minutes."
 
 
@@ -86,7 +87,7 @@ def create(request, code):
     job = _own_job(request, code)
     _, made = PublicLink.objects.get_or_create(job=job, defaults={"created_by": request.user})
     if made:
-        audit.record_for_job(request.user, VERB_CREATE, job, "public link")
+        audit.record_for_job(request.user, VERB_CREATE, job)
         messages.success(request, "Public link made: anyone who has it can see this job's page, without logging in.")
     return redirect(job.get_absolute_url() + "#public-link")
 
@@ -96,6 +97,6 @@ def revoke(request, code):
     job = _own_job(request, code)
     deleted, _ = PublicLink.objects.filter(job=job).delete()
     if deleted:
-        audit.record_for_job(request.user, VERB_REVOKE, job, "public link")
+        audit.record_for_job(request.user, VERB_REVOKE, job)
         messages.success(request, "Public link revoked: it no longer opens anything.")
     return redirect(job.get_absolute_url() + "#public-link")

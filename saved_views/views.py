@@ -48,7 +48,8 @@ def create(request):
     form = SaveForm(request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, f"The view was not saved. {_form_errors(form)}")
-        return redirect(LIST + (f"?{form.data.get('query', '')}" if form.data.get("query") else ""))
+        back = query.normal(form.data.get("query", ""))  # re-encoded: only what a URL may hold
+        return redirect(LIST + (f"?{back}" if back else ""))
     params = query.kept(request, QueryDict(form.cleaned_data["query"]))
     team = form.cleaned_data["shared"]
     with transaction.atomic():

@@ -170,6 +170,10 @@ def test_a_name_is_needed(client, world):
     response = client.post("/history/views/new/", data, follow=True)
     assert "The view was not saved. This field is required." in response.content.decode()
     assert response.redirect_chain[-1][0] == "/history/?status=failed"
+    # What goes back into the address is re-encoded, whatever was posted.
+    data = {"name": "", "query": "status=failed\r\nX-Evil: 1&q=a b", "shared": "_me"}
+    response = client.post("/history/views/new/", data)
+    assert response["Location"] == "/history/?q=a+b&status=failed%0D%0AX-Evil%3A+1"
 
 
 def test_the_limit_per_person(client, world, alice, settings):
