@@ -44,6 +44,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 from benchenv import PG, pg_admin, production_env, start_django
 
@@ -600,6 +601,29 @@ def measure(args: argparse.Namespace) -> list[dict]:
         results.append(
             {"name": f"fragment: typical user ({typical.username})", "page": deepest, "matching": total, **deep}
         )
+
+    if want("saved view"):
+        # A view with three filters: its own address (a redirect), then the full page it opens
+        # with 21 tabs drawn (15 of the big user's views, 5 of the team's, and it), beside the
+        # same filters' page with no saved view at all.
+        from saved_views.models import SavedView
+        from teams.models import Team
+
+        studio = Team.objects.get(slug="studio")
+        three = {"status": "succeeded", "provider": "apimall", "kind": "audio"}
+        SavedView.objects.filter(user=big).delete()
+        plain = timed(args.requests, get(list_url(three)), before=cache.clear)
+        results.append({"name": "full page: 3 filters, no views, cold", "page": 1, **plain})
+        views = [SavedView(user=big, name=f"View {n}", query="status=failed&kind=image", position=n) for n in range(15)]
+        views += [SavedView(user=big, team=studio, name=f"Team view {n}", position=n) for n in range(5)]
+        SavedView.objects.bulk_create(views)
+        view = SavedView.objects.create(user=big, name="Three filters", query=urlencode(three), position=15)
+        figure = timed(args.requests, get(view.get_absolute_url()))
+        results.append({"name": "saved view: its address (302)", "page": 1, **figure})
+        figure = timed(args.requests, get(list_url({**three, "view": str(view.code)})), before=cache.clear)
+        results.append({"name": "full page: saved view, 21 tabs, cold", "page": 1, **figure})
+        SavedView.objects.filter(user=big).delete()
+        print("  measured saved view", file=sys.stderr)
 
     # --- the admin, side by side ---------------------------------------------------------
     staff = Client()
