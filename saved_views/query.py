@@ -10,11 +10,12 @@ from django.http import QueryDict
 from history import search
 from history.filters import JobFilter
 from history.models import Job
+from preferences.models import HistoryPreferences
 
-# Read by the list beside JobFilter: the order (history/sorting.py) and the layout
-# (preferences). Kept as given when they look like a choice; the list checks them on opening
-# (a bad one is a form error there, as for any filter). A filter JobFilter takes is
-# validated by it instead, whichever of these it may come to hold.
+# Read by the list beside JobFilter's filters: the order (history/sorting.py) and the layout
+# (preferences). One that JobFilter takes (the order may be one of its fields) is validated
+# there and left to it; one it does not take is kept when it looks like a choice (the layout
+# when it is one of preferences' layouts), and the list checks it again on opening.
 LIST_PARAMETERS = ("sort", "layout")
 CHOICE = re.compile(r"^-?[a-z][a-z_]{0,29}$")
 # Where one is in the list, not what one looks at.
@@ -35,8 +36,11 @@ def with_list_parameters(filters: dict[str, str], data: QueryDict) -> dict[str, 
     params = dict(filters)
     for name in LIST_PARAMETERS:
         value = data.get(name, "").strip()
-        if name not in params and CHOICE.match(value):
-            params[name] = value
+        if name in JobFilter.base_filters or not CHOICE.match(value):
+            continue
+        if name == "layout" and value not in HistoryPreferences.Layout.values:
+            continue
+        params[name] = value
     return {name: value for name, value in params.items() if name not in NOT_KEPT}
 
 

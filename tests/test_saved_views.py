@@ -151,6 +151,9 @@ def test_saving_keeps_valid_filters_sort_and_layout_and_drops_paging(client, wor
     }
     assert view.team is None and view.user == alice
     assert view.position == 1  # after "Mine only"
+    # A layout that is none of the layouts is left out too.
+    client.post("/history/views/new/", {"name": "Odd", "query": "layout=sideways&status=failed", "shared": "_me"})
+    assert SavedView.objects.get(name="Odd").query == "status=failed"
 
 
 def test_a_viewer_cannot_save_for_the_team_and_is_told(client, world, bob):
