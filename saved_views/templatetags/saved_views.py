@@ -31,10 +31,10 @@ def saved_view_tabs(context) -> dict:
         (v for v in views if query.normal(v.query) == on_screen and on_screen), None
     )
     mine = [v for v in views if v.team_id is None]
-    groups = [{"label": "Mine", "team": None, "views": mine}] if mine else []
+    groups = [{"label": "Mine", "views": mine}] if mine else []
     for _, team_views in groupby((v for v in views if v.team_id), key=lambda v: v.team_id):
         team_views = list(team_views)
-        groups.append({"label": team_views[0].team.name, "team": team_views[0].team, "views": team_views})
+        groups.append({"label": team_views[0].team.name, "views": team_views})
     prefix = reverse("saved_views:list")
     for group in groups:
         for view in group["views"]:
