@@ -134,6 +134,9 @@ def count(database: Path, sql: str):
 def test_a_worker_killed_mid_sync_leaves_no_half_page_no_running_run_and_its_key_is_resumed(make_simulator, tmp_path):
     simulator = make_simulator()
     simulator.world.new_every = 0
+    # Every job finished (they finish within 240 s of the clock): no unfinished job falls due for
+    # a poll that re-reads its page, however slowly a loaded machine gets to the resumed run.
+    simulator.world.clock.advance(240)
     simulator.world.faults.set("munsit", latency=0.05)
     database = tmp_path / "genboard.sqlite3"
     # REDIS_URL empty: the embedded ORM broker in its own file, whatever this pass uses.

@@ -117,7 +117,7 @@ def test_it_serves_with_workers_and_stops_its_whole_group_on_sigterm(tmp_path):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?workers=1", timeout=2) as answer:
                     status = answer.status
                     break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # not up, or slow on a loaded machine
                 time.sleep(0.25)
         assert status == 200, server.stderr.read1().decode()[-2000:] if server.poll() is not None else "no answer"
         assert len(group_members(pgid)) >= 4  # bin/serve, gunicorn's master and worker, a qcluster…
