@@ -17,5 +17,6 @@ urlpatterns = [
     path("public/", include("public_links.urls")),
     path("teams/", include("teams.urls")),
     path("files/", include("archive.urls")),
+    path("preferences/", include("preferences.urls")),
     path("admin/", admin.site.urls),
 ]

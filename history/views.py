@@ -14,6 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from archive.display import prefetch as archive_rows
+from preferences.history import display_for
+from preferences.history import header as table_header
+from preferences.history import menu as columns_menu
 from providers.http import ProviderError
 from providers.models import Credential
 from teams import access, audit
@@ -70,12 +73,18 @@ def job_list(request):
     page = page_rows(filters, cursor, request.user)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
+    display = display_for(request)
+    # The page's own links keep a layout the address asked for.
+    links = {**params, **display.params}
     context = {
         "filters": filters,
-        "rows": row_cache.rows_html(request, page),
-        "next_url": list_url({**params, "cursor": make_cursor(page[-1])}) if more else "",
+        "rows": row_cache.rows_html(request, page, display),
+        "next_url": list_url({**links, "cursor": make_cursor(page[-1])}) if more else "",
         "after_cursor": bool(cursor),
         "params": params,
+        "display": display,
+        # The table's columns with the selection column first.
+        "colspan": len(display.columns) + 1,
     }
     fragment = request.htmx and not request.htmx.history_restore_request
     if fragment and request.htmx.target != RESULTS_TARGET:
@@ -83,10 +92,18 @@ def job_list(request):
         return render(request, "history/list.html#rows", context)
     context.update(page_context(request, filters, params, any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
+    context["active_filters"] = active_filters(filters, params, keep=display.params)
+    if display.table:
+        sort = request.GET.get("sort", "")
+        unsorted = {k: v for k, v in links.items() if k != "sort"}
+        context["header"] = table_header(
+            display, sort, lambda by: list_url({**unsorted, **({"sort": by} if by else {})})
+        )
+        context["columns_menu"] = columns_menu(display.columns)
     if fragment:
         # The filter form: the results region, and a clean URL for the address bar.
         response = render(request, "history/list.html#results", context)
-        response["HX-Push-Url"] = list_url(params)
+        response["HX-Push-Url"] = list_url(links)
         return response
     return render(request, "history/list.html", context)
 
@@ -187,13 +204,13 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         "usable_keys": [key for key in own_keys if key.usable],
         "active_runs": list(active_runs),
         "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
-        "active_filters": active_filters(filters, params),
         "min_search": search.TRIGRAM,
     }
 
 
-def active_filters(filters: JobFilter, params: dict[str, str]) -> list[dict]:
-    """The filters in effect, each with the URL of the list without it."""
+def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, str]) -> list[dict]:
+    """The filters in effect, each with the URL of the list without it (and with `keep`, the
+    parameters that are not filters, such as the layout)."""
     chips = []
     for name, value in params.items():
         field = filters.form.fields[name]
@@ -208,7 +225,7 @@ def active_filters(filters: JobFilter, params: dict[str, str]) -> list[dict]:
                 "name": name,
                 "label": field.label,
                 "value": shown,
-                "url": list_url({k: v for k, v in params.items() if k != name}),
+                "url": list_url({**{k: v for k, v in params.items() if k != name}, **keep}),
             }
         )
     return chips
