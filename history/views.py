@@ -94,11 +94,7 @@ def job_list(request):
     context["bad_cursor"] = bool(cursor_value) and cursor is None
     context["active_filters"] = active_filters(filters, params, keep=display.params)
     if display.table:
-        sort = request.GET.get("sort", "")
-        unsorted = {k: v for k, v in links.items() if k != "sort"}
-        context["header"] = table_header(
-            display, sort, lambda by: list_url({**unsorted, **({"sort": by} if by else {})})
-        )
+        context["header"] = table_header(display, sort_headers(request.GET.get("sort", ""), links))
         context["columns_menu"] = columns_menu(display.columns)
     if fragment:
         # The filter form: the results region, and a clean URL for the address bar.
@@ -106,6 +102,23 @@ def job_list(request):
         response["HX-Push-Url"] = list_url(links)
         return response
     return render(request, "history/list.html", context)
+
+
+def sort_headers(sort: str, params: dict[str, str]) -> dict[str, dict]:
+    """The sortable columns' header links, by sort name: {url, aria_sort}. The column sorted
+    by now turns the other way, another starts descending; the default order ("-created") is
+    never written out, nor a cursor kept."""
+    current = sort or "-created"
+    kept = {k: v for k, v in params.items() if k not in ("sort", "cursor")}
+    links = {}
+    for column in ("created", "completed", "duration", "credits"):
+        wanted = column if current == f"-{column}" else f"-{column}"
+        aria = "descending" if current == f"-{column}" else "ascending" if current == column else "none"
+        links[column] = {
+            "url": list_url({**kept, **({} if wanted == "-created" else {"sort": wanted})}),
+            "aria_sort": aria,
+        }
+    return links
 
 
 def keys_to_walk(filters: JobFilter, user) -> list[int]:

@@ -124,22 +124,9 @@ def moved(order: list[str], move: str) -> list[str]:
     return order
 
 
-def header(display: Display, sort: str, url) -> list[dict]:
-    """The table's header cells: each column's name and, for the sortable ones, the address
-    that sorts by it (newest or largest first; again for the other direction). `url(sort)`
-    makes the list's address with that sort ("" for the default order)."""
-    cells = []
-    for column in (COLUMNS[c] for c in display.columns):
-        cell = {"column": column, "url": "", "aria_sort": ""}
-        if column.sort:
-            descending, ascending = f"-{column.sort}", column.sort
-            current = sort or "-created"
-            if current == descending:
-                cell["aria_sort"], target = "descending", ascending
-            elif current == ascending:
-                cell["aria_sort"], target = "ascending", descending
-            else:
-                target = descending
-            cell["url"] = url("" if target == "-created" else target)
-        cells.append(cell)
-    return cells
+def header(display: Display, sort_headers: dict[str, dict]) -> list[dict]:
+    """The table's header cells: each column's name and, for the sortable ones, the link that
+    sorts by it and its aria-sort, from `sort_headers` ({url, aria_sort} by sort column, as
+    history.sorting.headers makes them)."""
+    unsorted = {"url": "", "aria_sort": ""}
+    return [{"column": COLUMNS[c], **sort_headers.get(COLUMNS[c].sort, unsorted)} for c in display.columns]

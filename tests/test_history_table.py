@@ -164,3 +164,10 @@ def test_the_columns_menu_lists_shown_columns_first(client, alice, studio, as_ta
     assert (
         "Columns" not in client.get("/history/?layout=cards").text.split('id="history-results"')[1].split("Export")[0]
     )
+
+
+def test_a_sorted_column_links_the_other_way_and_the_default_is_never_written(client, alice, studio, as_table):
+    client.force_login(alice)
+    header = unescape(HEADER.search(client.get("/history/?sort=-credits&layout=table").text).group(1))
+    assert 'aria-sort="descending"><a href="/history/?layout=table&sort=credits"' in header
+    assert 'class="col-created" scope="col" aria-sort="none"><a href="/history/?layout=table"' in header
