@@ -45,6 +45,9 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
   return box.height < 43.5;
 }).map((el) => el.tagName + "." + el.className + " " + (el.textContent || "").trim().slice(0, 30))"""
 
+SIDEWAYS_TABLES = """() => [...document.querySelectorAll(".table-wrap, .jobs-table-wrap")]
+  .filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.className)"""
+
 
 def header_ids(page) -> list[str]:
     return page.eval_on_selector_all(
@@ -105,6 +108,8 @@ def test_no_page_scrolls_sideways_on_a_phone(sign_in, new_context, site, pod, te
     assert page.title() and "Not Found" not in page.title()
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], f"{url} is {widths[0]} px wide at {widths[1]} px"
+    # Tables stack into rows rather than scroll sideways inside their box.
+    assert page.evaluate(SIDEWAYS_TABLES) == [], url
     assert page.evaluate(SMALL_TARGETS) == [], url
     watched.assert_clean()
 
