@@ -22,8 +22,9 @@ from django.utils.html import format_html, format_html_join
 from providers.models import Credential
 from providers.registry import CHOICES
 
-from .filters import JobFilter, day_end, day_start
+from .filters import JobFilter, day_end, day_start, period_start
 from .models import Job
+from .sorting import list_url
 
 CACHE_SECONDS = 30
 DEFAULT_DAYS = 30
@@ -33,9 +34,11 @@ CHART_WIDTH, CHART_HEIGHT = 600, 120
 PROVIDER_NAMES = dict(CHOICES)
 
 
-def _cached(user, what: str, filters: JobFilter, compute):
+def cached(user, what: str, filters: JobFilter, compute):
+    """`compute()`, kept CACHE_SECONDS per person, filters and time zone (not per order: the
+    sort changes no count)."""
     # Per time zone too: the same person's days move when their browser's zone does.
-    query = "&".join(f"{k}={v}" for k, v in sorted(filters.valid_data().items()))
+    query = "&".join(f"{k}={v}" for k, v in sorted(filters.valid_data().items()) if k != "sort")
     query += f"&tz={timezone.get_current_timezone_name()}"
     digest = hashlib.blake2b(query.encode(), digest_size=12).hexdigest()
     return cache.get_or_set(f"history:{what}:{user.pk}:{digest}", compute, CACHE_SECONDS)
@@ -69,7 +72,7 @@ def facet_counts(filters: JobFilter, user) -> dict[str, Counter]:
                 providers[provider] += n
         return {"status": statuses, "provider": providers}
 
-    return _cached(user, "facets", filters, compute)
+    return cached(user, "facets", filters, compute)
 
 
 FACETS = {"status": Job.Status.choices, "provider": CHOICES}
@@ -98,6 +101,10 @@ class Bar:
     end: date
     total: int
     segments: list[dict] = field(default_factory=list)  # {provider, name, jobs, x, y, width, height}
+    # The list filtered to the bar's days (Dashboard.linked), and where the bar's slot lies.
+    url: str = ""
+    x: float = 0
+    slot: float = 0
 
     @property
     def label(self) -> str:
@@ -115,7 +122,21 @@ class Bar:
             '<rect class="p-{}" x="{}" y="{}" width="{}" height="{}"></rect>',
             ((s["provider"], s["x"], s["y"], s["width"], s["height"]) for s in self.segments),
         )
-        return format_html("<g><title>{}</title>{}</g>", self.label, rects)
+        if not self.url:
+            return format_html("<g><title>{}</title>{}</g>", self.label, rects)
+        # A link to the bar's days, reachable by keyboard (an SVG link with an href is
+        # focusable); its full-height slot is the target, so an empty day is clickable too.
+        return format_html(
+            '<a class="chart-bar" href="{}" aria-label="{}"><title>{}</title>'
+            '<rect class="chart-hit" x="{}" y="0" width="{}" height="{}"></rect>{}</a>',
+            self.url,
+            f"Show {self.label}",
+            self.label,
+            self.x,
+            self.slot,
+            CHART_HEIGHT,
+            rects,
+        )
 
 
 @dataclass
@@ -145,6 +166,15 @@ class Dashboard:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    def linked(self, params: dict[str, str]) -> "Dashboard":
+        """Each bar made a link to the list filtered to its days, the other filters kept (a
+        date preset gives way to the days)."""
+        kept = {name: value for name, value in params.items() if name not in ("cursor", "period")}
+        for bar in self.bars:
+            days = {"created_after": f"{bar.start:%Y-%m-%d}", "created_before": f"{bar.end:%Y-%m-%d}"}
+            bar.url = list_url({**kept, **days})
+        return self
+
 
 def _day(day: date) -> str:
     return f"{day:%b} {day.day}"
@@ -157,6 +187,10 @@ def period(filters: JobFilter, today: date) -> tuple[date, date, bool]:
     filters.is_valid()  # cleans the form: invalid dates are left out
     cleaned = getattr(filters.form, "cleaned_data", {})
     after, before = cleaned.get("created_after"), cleaned.get("created_before")
+    if cleaned.get("period"):
+        # A preset starts the period (the later of it and the "From" day).
+        first = timezone.localdate(period_start(cleaned["period"]))
+        after = max(after, first) if after else first
     if not after and not before:
         return today - timedelta(days=DEFAULT_DAYS - 1), today, True
     end = before or max(today, after)
@@ -181,7 +215,7 @@ def dashboard(filters: JobFilter, user, today: date | None = None) -> Dashboard:
     # The built strip is cached, not just the counts: laying out a year's bars cost more
     # than reading the counts back. (Named anew: entries of the counts alone, cached before
     # this, are another shape.)
-    return _cached(user, f"dashboard-built:{start}:{end}", filters, compute)
+    return cached(user, f"dashboard-built:{start}:{end}", filters, compute)
 
 
 def build(start: date, end: date, default_period: bool, rows: list[tuple]) -> Dashboard:
@@ -236,6 +270,7 @@ def _layout(bars: list[Bar], peak: int) -> None:
     slot = CHART_WIDTH / len(bars)
     width = round(max(slot * 0.72, 1), 2)
     for i, bar in enumerate(bars):
+        bar.x, bar.slot = round(i * slot, 2), round(slot, 2)
         x = round(i * slot + (slot - width) / 2, 2)
         top = CHART_HEIGHT
         for segment in bar.segments:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from archive import display
 from archive.models import ArchivedFile
 
+from . import sorting
 from .models import Job
 
 FIELDS = [
@@ -81,7 +82,10 @@ def as_dict(job: Job, origin: str = "") -> dict:
 
 
 def export_rows(jobs, origin: str = "", progress: Callable[[int], None] | None = None) -> Iterator[dict]:
-    jobs = jobs.select_related("credential__owner").prefetch_related(display.prefetch()).order_by("-created", "-id")
+    # In the list's order when the filters chose one (JobFilter's `sort`), else newest first.
+    if not jobs.ordered:
+        jobs = jobs.order_by(*sorting.DEFAULT.ordering())
+    jobs = jobs.select_related("credential__owner").prefetch_related(display.prefetch())
     n = 0
     for n, job in enumerate(jobs.iterator(chunk_size=CHUNK), 1):
         yield as_dict(job, origin)

@@ -5,19 +5,23 @@ Bad values never reach the database: they become form errors (the list shows the
 ignores those filters, the exports answer 400).
 """
 
+import hashlib
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from functools import cache as once
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.core.validators import MinLengthValidator
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 
 from providers.models import Credential
 from providers.registry import CHOICES
 from teams.models import Team
 
-from . import search
+from . import search, sorting
 from .models import Job
 
 SHORT_SEARCH = f"Type at least {search.TRIGRAM} characters to search."
@@ -49,6 +53,43 @@ def day_end(day: date) -> datetime:
     return day_start(day + timedelta(days=1))
 
 
+# The date presets beside the date fields: from a moment relative to now (the viewer's days).
+PERIODS = [("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("month", "This month")]
+
+
+def period_start(period: str, now: datetime | None = None) -> datetime:
+    """Where a preset begins: 24 hours ago, the start of the day 6 (29) days before today
+    (so "7 days" is today and the 6 before it, as the dashboard counts), or of this month's
+    first day, in the viewer's time zone."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if period == "24h":
+        return now - timedelta(hours=24)
+    if period in ("7d", "30d"):
+        return day_start(today - timedelta(days=int(period[:-1]) - 1))
+    return day_start(today.replace(day=1))
+
+
+# The model choices are read at most this often per person (and set of visible keys).
+MODELS_CACHE_SECONDS = 300
+
+
+def visible_models(user) -> list[str]:
+    """The models of the jobs this person can see, by name: one index-only pass over their
+    keys (job_history_by_key_model), kept a few minutes. The cache entry is named by the
+    visible keys too, so a key shared or unshared changes what is offered at once."""
+    if not user.is_authenticated:
+        return []
+    keys = sorted(Credential.objects.history_visible_to(user).order_by().values_list("pk", flat=True))
+    digest = hashlib.blake2b(",".join(map(str, keys)).encode(), digest_size=12).hexdigest()
+
+    def compute():
+        jobs = Job.objects.filter(credential_id__in=keys).exclude(model="")
+        return list(jobs.order_by("model").values_list("model", flat=True).distinct())
+
+    return cache.get_or_set(f"history:models:{user.pk}:{digest}", compute, MODELS_CACHE_SECONDS)
+
+
 class KeyChoiceField(forms.ModelChoiceField):
     """Keys by label and provider only: teammates' keys are never shown with their last four."""
 
@@ -77,6 +118,12 @@ class TeamChoiceField(forms.ModelChoiceField):
 
 class TeamChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = TeamChoiceField
+
+
+class CheckFilter(django_filters.Filter):
+    """A checkbox sent as "1" (django-filter's BooleanFilter is a yes/no/unknown select)."""
+
+    field_class = forms.BooleanField
 
 
 class JobFilterForm(forms.Form):
@@ -118,6 +165,15 @@ class JobFilter(django_filters.FilterSet):
     team = TeamChoiceFilter(
         queryset=_my_teams, to_field_name="slug", method="shared_with", label="Team", empty_label="All teams"
     )
+    # Choices filled per viewer in __init__ (their jobs' models), read only when needed.
+    model = django_filters.ChoiceFilter(label="Model", empty_label="All models")
+    has_error = CheckFilter(
+        method="with_error",
+        label="With an error",
+        widget=forms.CheckboxInput(attrs={"value": "1"}),
+    )
+    # One exact message (the failed-count breakdown links to it): not typed, so hidden.
+    error = django_filters.CharFilter(label="Error", max_length=2000, widget=forms.HiddenInput)
     # Whole days in the viewer's time zone, both ends inclusive.
     created_after = django_filters.DateFilter(
         method="after", label="From", widget=forms.DateInput(attrs={"type": "date"})
@@ -126,16 +182,44 @@ class JobFilter(django_filters.FilterSet):
         method="before", label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    period = django_filters.ChoiceFilter(
+        choices=PERIODS, method="within", label="Presets", empty_label="Any time", widget=forms.RadioSelect
+    )
+    # The order (history.sorting), kept in the form so that filtering keeps it; the list's
+    # "Sort" menu and the table's headers link to it.
+    sort = django_filters.ChoiceFilter(
+        choices=sorting.CHOICES, method="sorted_by", label="Sort", widget=forms.HiddenInput
+    )
+
     class Meta:
         model = Job
         form = JobFilterForm
-        fields = ["q", "provider", "kind", "status", "credential", "team", "created_after", "created_before"]
+        fields = [
+            "q",
+            "provider",
+            "kind",
+            "status",
+            "model",
+            "credential",
+            "team",
+            "has_error",
+            "error",
+            "created_after",
+            "created_before",
+            "period",
+            "sort",
+        ]
 
     def __init__(self, *args, min_search: int = 1, **kwargs):
         """`min_search`: the shortest search term taken; a shorter one is a form error. The
         list, asked on every keystroke, takes no term that no trigram index answers (each
         would scan a whole history, a crafted URL included); an export, asked once, does."""
         super().__init__(*args, **kwargs)
+        # Before the form is made: its field takes the choices (read when first iterated).
+        user = self.request.user if self.request is not None else None
+        self.filters["model"].extra["choices"] = CallableChoiceIterator(
+            once(lambda: [(name, name) for name in visible_models(user)] if user is not None else [])
+        )
         if min_search > 1:
             self.form.fields["q"].validators.append(MinLengthValidator(min_search, SHORT_SEARCH))
         # How a search narrowed the jobs, once `qs` is built: history.views reads pages by it.
@@ -155,6 +239,17 @@ class JobFilter(django_filters.FilterSet):
 
     def shared_with(self, queryset, name, team):
         return queryset.filter(credential__shares__team=team)
+
+    def with_error(self, queryset, name, wanted):
+        """Jobs whose provider said what went wrong: not a succeeded job's message (Munsit
+        fills `error` on those too, and the pages leave it out)."""
+        return queryset.exclude(error="").exclude(status=Job.Status.SUCCEEDED) if wanted else queryset
+
+    def within(self, queryset, name, period):
+        return queryset.filter(created__gte=period_start(period))
+
+    def sorted_by(self, queryset, name, value):
+        return queryset.order_by(*sorting.get(value).ordering())
 
     def after(self, queryset, name, day):
         return queryset.filter(created__gte=day_start(day))
@@ -178,5 +273,13 @@ class JobFilter(django_filters.FilterSet):
         return {
             name: self.data[name]
             for name in self.Meta.fields
-            if self.data.get(name, "").strip() and name not in self.form.errors
+            if self.data.get(name, "").strip()
+            and name not in self.form.errors
+            and not (name == "sort" and self.data[name] == sorting.DEFAULT.value)
         }
+
+    @property
+    def order(self) -> sorting.Sort:
+        """The order asked for: the default when none is, or when the one asked is unknown."""
+        self.is_valid()
+        return sorting.get(getattr(self.form, "cleaned_data", {}).get("sort"))

@@ -10,6 +10,23 @@ from providers.models import Credential
 from providers.registry import CHOICES
 
 
+def sort_indexes(field: str, short: str = "") -> list[models.Index]:
+    """The two indexes a sort by `field` walks: (key, value, id) where the value is known,
+    (key, id) where it is not (partial, so that each is a plain range walk on SQLite and
+    PostgreSQL alike)."""
+    short = short or field
+    return [
+        models.Index(
+            fields=["credential", field, "id"],
+            name=f"job_sort_{short}",
+            condition=models.Q(**{f"{field}__isnull": False}),
+        ),
+        models.Index(
+            fields=["credential", "id"], name=f"job_sort_{short}_none", condition=models.Q(**{f"{field}__isnull": True})
+        ),
+    ]
+
+
 class JobQuerySet(models.QuerySet):
     def visible_to(self, user) -> "JobQuerySet":
         """THE access rule for jobs: those of your own keys, plus those of keys shared with a
@@ -56,6 +73,9 @@ class Job(models.Model):
     completed = models.DateTimeField(null=True, blank=True)
     credits_used = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     credits_refunded = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # The length in seconds of the first output when it is audio or video (what rows show as
+    # "Length"), copied out of `outputs` so the history can sort by it (history/sorting.py).
+    duration = models.FloatField(null=True, blank=True)
     # What the job produced, in order: [{kind, url, stream_url, title, duration, position}].
     # A JSON list rather than a table: outputs are always read and replaced with their job,
     # never queried on their own, and one row per job keeps bulk import a single upsert.
@@ -96,8 +116,16 @@ class Job(models.Model):
             models.Index(fields=["credential", "kind", "-created", "-id"], name="job_history_by_key_kind"),
             # The same, one status at a time (the status filter, and the counts per status).
             models.Index(fields=["credential", "status", "-created", "-id"], name="job_history_by_key_status"),
+            # The same, one model at a time (the model filter; the list of a person's models).
+            models.Index(fields=["credential", "model", "-created", "-id"], name="job_history_by_key_model"),
             # The same across many keys, when one person sees most of the table.
             models.Index(fields=["-created", "-id"], name="job_history"),
+            # The other sorts of the list (history/sorting.py), keyset-paginated per key in either
+            # direction: the jobs that have the value by (value, id), those without by id (they
+            # come last in both directions, so each needs its own walk).
+            *sort_indexes("completed"),
+            *sort_indexes("duration"),
+            *sort_indexes("credits_used", "credits"),
             # The sync engine: a key's unfinished jobs that are due for another look.
             models.Index(
                 fields=["credential", "next_poll"], name="job_due_poll", condition=models.Q(next_poll__isnull=False)

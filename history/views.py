@@ -1,4 +1,3 @@
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,16 +21,16 @@ from providers.models import Credential
 from teams import access, audit
 from teams.models import Team
 
-from . import actions, dashboard, export_jobs, row_cache, search
+from . import actions, dashboard, error_breakdown, export_jobs, row_cache, search, sorting
 from .filters import JobFilter
 from .forms import ImportForm, RenameForm, rejected_text
 from .importer import import_task_ids
 from .lineage import lineage
 from .models import Export, Job, SyncRun
+from .sorting import list_url
 from .tasks import ACTIVE_RUN_WINDOW, enqueue_sync
 
 PAGE_SIZE = 50
-CURSOR_SEPARATOR = "_"
 # The filter form targets this element: its answer is the page's body, not just rows.
 RESULTS_TARGET = "history-results"
 # More visible keys than this, and one walk down the whole history by date beats a walk per key.
@@ -40,27 +39,7 @@ MAX_KEY_WALKS = 50
 # it is inside an integer column's range, which Django checks when it compiles a lookup).
 SOME_KEY = -2_147_483_000
 # Filters behind "More filters" (open when one of them is in use).
-MORE_FILTERS = {"kind", "credential", "team", "created_after", "created_before"}
-
-
-def parse_cursor(value: str) -> tuple[datetime, int] | None:
-    """A keyset cursor "<created ISO>_<id>": the last row of the previous page."""
-    created, _, pk = value.rpartition(CURSOR_SEPARATOR)
-    try:
-        when = datetime.fromisoformat(created)
-    except ValueError:
-        return None
-    if not pk.isdigit() or when.tzinfo is None:
-        return None
-    return when, int(pk)
-
-
-def make_cursor(job: Job) -> str:
-    return f"{job.created.isoformat()}{CURSOR_SEPARATOR}{job.pk}"
-
-
-def list_url(params: dict[str, str]) -> str:
-    return "/history/" + (f"?{urlencode(params)}" if params else "")
+MORE_FILTERS = {"kind", "model", "credential", "team", "has_error", "created_after", "created_before", "period"}
 
 
 @vary_on_headers("HX-Request", "HX-Target")
@@ -68,8 +47,9 @@ def job_list(request):
     jobs = Job.objects.visible_to(request.user)
     filters = JobFilter(request.GET or None, queryset=jobs, request=request, min_search=search.TRIGRAM)
     params = filters.valid_data()
+    sort = filters.order
     cursor_value = request.GET.get("cursor", "")
-    cursor = parse_cursor(cursor_value) if cursor_value else None
+    cursor = sorting.parse_cursor(sort, cursor_value) if cursor_value else None
     page = page_rows(filters, cursor, request.user)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
@@ -78,8 +58,9 @@ def job_list(request):
     links = {**params, **display.params}
     context = {
         "filters": filters,
+        "sort": sort,
         "rows": row_cache.rows_html(request, page, display),
-        "next_url": list_url({**links, "cursor": make_cursor(page[-1])}) if more else "",
+        "next_url": list_url({**links, "cursor": sorting.make_cursor(sort, page[-1])}) if more else "",
         "after_cursor": bool(cursor),
         "params": params,
         "display": display,
@@ -139,26 +120,18 @@ def keys_to_walk(filters: JobFilter, user) -> list[int]:
     return sorted(keys)
 
 
-def newest_first(jobs, cursor: tuple[datetime, int] | None):
-    """Newest first, after the cursor (the last row of the previous page) when there is one."""
-    jobs = jobs.order_by("-created", "-id")
-    if cursor:
-        created, pk = cursor
-        jobs = jobs.filter(created__lte=created).exclude(created=created, pk__gte=pk)
-    return jobs
-
-
-def page_rows(filters: JobFilter, cursor: tuple[datetime, int] | None, user) -> list[Job]:
-    """The first PAGE_SIZE + 1 visible jobs that match the filters, after the cursor, newest
-    first: one query, whatever the depth.
+def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[Job]:
+    """The first PAGE_SIZE + 1 visible jobs that match the filters, after the cursor, in the
+    filters' order (history.sorting; newest first by default): one query, whatever the depth.
 
     Neither SQLite nor PostgreSQL merges the per-key ranges of an index on (credential,
     created, id) for `credential IN (…) ORDER BY created`: they read every visible job and sort
     them (100,000 for a busy person), or walk the whole table by date past other people's jobs,
     which is slow deep down. So the page is read key by key: the first PAGE_SIZE + 1 of each
-    visible key (a short walk down job_history_by_key, or its kind and status variants, from
-    the cursor), merged. A search that a trigram index answers better (history.search), or a
-    person who sees very many keys, takes one walk over all the keys.
+    visible key (a short walk down job_history_by_key, or its kind, status and model variants,
+    or the sort's own indexes, from the cursor), merged. A search that a trigram index answers
+    better (history.search), or a person who sees very many keys, takes one walk over all the
+    keys.
 
     The visible keys are Credential.objects.history_visible_to() (the rule that
     Job.objects.visible_to() applies as a subquery) fetched once and given as literal ids:
@@ -172,28 +145,31 @@ def page_rows(filters: JobFilter, cursor: tuple[datetime, int] | None, user) -> 
     if not keys:
         return []
     per_key = filters.search_plan.per_key and len(keys) <= MAX_KEY_WALKS
-    walk = newest_first(matching.filter(credential_id__in=[SOME_KEY] if per_key else keys), cursor)
-    try:
-        sql, walk_params = walk.values("pk")[: PAGE_SIZE + 1].query.get_compiler(using=matching.db).as_sql()
-    except EmptyResultSet:  # a search that matched nothing
-        return []
+    sort = filters.order
+    compiled = []
+    for walk in sorting.walks(sort, matching.filter(credential_id__in=[SOME_KEY] if per_key else keys), cursor):
+        try:
+            sql, walk_params = walk.values("pk")[: PAGE_SIZE + 1].query.get_compiler(using=matching.db).as_sql()
+        except EmptyResultSet:  # a search that matched nothing
+            return []
+        walk_params = list(walk_params)
+        compiled.append((sql, walk_params, [i for i, value in enumerate(walk_params) if value == SOME_KEY]))
     # Every key's walk is the same statement but for the key: compiled once (compiling is
     # most of a page's CPU once rows come from the cache), the key put in its place.
-    walk_params = list(walk_params)
-    slots = [i for i, value in enumerate(walk_params) if value == SOME_KEY]
     parts, params = [], []
-    for n, key in enumerate(keys if per_key else [None]):
-        parts.append(f"SELECT * FROM ({sql}) AS walk{n}")  # noqa: S608 (see below)
-        for i in slots:
-            walk_params[i] = key
-        params.extend(walk_params)
+    for key in keys if per_key else [None]:
+        for sql, walk_params, slots in compiled:
+            parts.append(f"SELECT * FROM ({sql}) AS walk{len(parts)}")  # noqa: S608 (see below)
+            for i in slots:
+                walk_params[i] = key
+            params.extend(walk_params)
     # Raw SQL only to join the walks: QuerySet.union() refuses ordered, sliced parts on
     # SQLite, which takes them inside subqueries. Each part is SQL that Django compiled,
     # with every value a parameter.
     newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
     rows = Job.objects.filter(pk__in=newest).select_related("credential__owner")
     rows = rows.defer("raw", "prompt", "details", "search_text").prefetch_related(archive_rows())
-    return list(newest_first(rows, None)[: PAGE_SIZE + 1])
+    return list(rows.order_by(*sort.ordering())[: PAGE_SIZE + 1])
 
 
 def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: bool) -> dict:
@@ -205,10 +181,16 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         credential__in=own_keys, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING], created__gt=recent
     ).select_related("credential")
     facets = dashboard.facet_options(dashboard.facet_counts(filters, user), params)
+    failed = next(option["count"] for option in facets["status"] if option["value"] == Job.Status.FAILED)
     return {
         "facets": facets,
         "matching": next(option["count"] for option in facets["status"] if option["checked"]),
-        "dash": dashboard.dashboard(filters, user),
+        "dash": dashboard.dashboard(filters, user).linked(params),
+        # Among the failed jobs the list shows: none when another status is chosen.
+        "errors": error_breakdown.top_errors(filters, user, params)
+        if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
+        else [],
+        "sorts": sorting.menu(params),
         "export_query": urlencode(params),
         "more_filters_open": bool(set(params) & MORE_FILTERS),
         "own_keys": own_keys,
@@ -226,10 +208,16 @@ def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, s
     parameters that are not filters, such as the layout)."""
     chips = []
     for name, value in params.items():
+        if name == "sort":  # an order, not a filter: the "Sort" menu shows it
+            continue
         field = filters.form.fields[name]
         shown = value
-        if name in ("provider", "kind", "status"):
+        if name in ("provider", "kind", "status", "period"):
             shown = dict(field.choices).get(value, value)
+        elif name == "has_error":
+            shown = "yes"
+        elif name == "error":
+            shown = error_breakdown.short(value)
         elif name in ("credential", "team"):
             picked = filters.form.cleaned_data.get(name)
             shown = field.label_from_instance(picked) if picked is not None else value

@@ -26,6 +26,8 @@ PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN = (
     "unknown",
 )
 FINAL = (SUCCEEDED, FAILED, CANCELED)
+# Output kinds that have a length.
+PLAYABLE = ("audio", "video")
 
 
 class BadRecord(ValueError):
@@ -93,6 +95,12 @@ class JobRecord:
     @property
     def unfinished(self) -> bool:
         return self.status not in FINAL
+
+    @property
+    def duration(self) -> float | None:
+        """The length of the first output when it is audio or video (history's Job.duration)."""
+        first = self.outputs[0] if self.outputs else None
+        return first.duration if first is not None and first.kind in PLAYABLE else None
 
     @property
     def search_text(self) -> str:

@@ -400,7 +400,8 @@ def test_counts_and_the_dashboard_are_one_group_by_each_and_cached_briefly(clien
     with CaptureQueriesContext(connection) as first:
         client.get("/history/?kind=music")
     grouped = [q for q in first.captured_queries if "GROUP BY" in q["sql"].upper()]
-    assert len(grouped) == 2
+    # Counts, the dashboard, and the failed jobs by error (the fixture has a failed one).
+    assert len(grouped) == 3
     with CaptureQueriesContext(connection) as again:
         client.get("/history/?kind=music")
     assert not [q for q in again.captured_queries if "GROUP BY" in q["sql"].upper()]
@@ -428,9 +429,10 @@ def test_the_dashboard_counts_jobs_and_credits_per_provider_over_the_last_30_day
     assert "Munsit (denoise)" not in numbers
     assert "Last 30 days" in text
     svg = re.search(r"<svg class=\"chart-svg\".*?</svg>", text, re.S).group(0)
-    assert 'role="img"' in svg and 'aria-labelledby="chart-title chart-desc"' in svg
+    assert 'role="group"' in svg and 'aria-labelledby="chart-title chart-desc"' in svg
     assert '<title id="chart-title">Jobs per day, stacked by provider</title>' in svg
-    assert svg.count("<g>") == 30 and svg.count("<rect") == 5  # one segment per provider and day
+    # One link per day, and one segment per provider and day (besides each day's hit area).
+    assert svg.count('<a class="chart-bar"') == 30 and svg.count("<rect") - svg.count("chart-hit") == 5
     assert "the busiest was" in svg and "Busiest:" in text
 
 
@@ -444,14 +446,14 @@ def test_the_dashboard_follows_the_date_filters(client, alice, studio):
     munsit_only = dashboard_numbers(client.get(f"/history/?provider=munsit&created_after={after}").text)
     assert munsit_only["Credits used"] == "—"  # Munsit never says what a job cost
     assert f"{after:%b} {after.day}, {after.year} – " in unescape(text)
-    assert re.search(r"<svg class=\"chart-svg\".*?</svg>", text, re.S).group(0).count("<g>") == 41
+    assert re.search(r"<svg class=\"chart-svg\".*?</svg>", text, re.S).group(0).count('<a class="chart-bar"') == 41
 
 
 def test_a_long_period_is_drawn_in_a_few_dozen_bars(client, alice, studio):
     client.force_login(alice)
     text = client.get("/history/?created_after=2020-01-01").text
     svg = re.search(r"<svg class=\"chart-svg\".*?</svg>", text, re.S).group(0)
-    assert 20 <= svg.count("<g>") <= 60 and "Jobs per" in svg and "days, stacked by provider" in svg
+    assert 20 <= svg.count('<a class="chart-bar"') <= 60 and "Jobs per" in svg and "days, stacked by provider" in svg
 
 
 # --- empty and error states ---------------------------------------------------------------------

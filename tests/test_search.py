@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from history import search, views
+from history import search, sorting, views
 from history.filters import JobFilter
 from history.models import Job
 from tests.factories import make_credential
@@ -155,7 +155,7 @@ def all_pages(user, query: dict) -> list[int]:
         seen += [job.pk for job in page[: views.PAGE_SIZE]]
         if len(page) <= views.PAGE_SIZE:
             return seen
-        cursor = (page[views.PAGE_SIZE - 1].created, page[views.PAGE_SIZE - 1].pk)
+        cursor = sorting.Cursor(page[views.PAGE_SIZE - 1].created, page[views.PAGE_SIZE - 1].pk)
 
 
 @pytest.mark.parametrize("query", [{}, {"q": "midnight"}, {"q": "pi"}, {"status": "succeeded", "q": "a"}])
