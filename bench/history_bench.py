@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/history_bench.py [--database sqlite|postgres] [--users 1000]
         [--big 100000] [--total 1000000] [--requests 30] [--json out.json] [--keep | --reuse WHERE]
+        [--explain]
 
 It makes a throwaway database (a SQLite file in a temporary directory, or a fresh PostgreSQL
 database on 127.0.0.1 that it creates and drops), migrates it, and seeds `--total` jobs across
@@ -19,10 +20,14 @@ Then, in this process, with Django's test Client as the big user, it times each 
 (p50/p95 over `--requests` runs after warm-up) and counts its queries: the rows fragment
 (HX-Request), first page and deep (page 2,000, or the last page of a shorter filtered list:
 the cursor of its previous page's last row is built once with an OFFSET), unfiltered, with
-each filter and with search; the full page (counts and dashboard, with a cold and a warm
-cache); and, side by side, the admin changelist of the same jobs as a superuser (ours, whose
-count is capped, and the same admin with Django's stock Paginator), plus a stock
+each filter and with search, and each sort (history.sorting); the full page (counts,
+dashboard and the failed count by error, with a cold and a warm cache); and, side by side,
+the admin changelist of the same jobs as a superuser (ours, whose count is capped, and the
+same admin with Django's stock Paginator), plus a stock
 `Paginator(qs, 50)` `.count` and `.page(2000)`: the plain OFFSET + COUNT way.
+
+`--explain` prints the plan of each sort's walks down one of the big user's keys at a deep
+cursor (they must be index ranges without a sort step, on both databases).
 
 `--keep` leaves the database behind and prints where; `--reuse WHERE` measures an existing one
 (migrating it first, so new migrations are timed on a million rows).
@@ -97,6 +102,13 @@ RAW_STATUS = {
     "audiopod": {"succeeded": "COMPLETED", "failed": "FAILED", "running": "PROCESSING", "pending": "PENDING"},
     "munsit": {"succeeded": "success", "failed": "failed", "running": "pending", "pending": "pending"},
 }  # fmt: skip
+# What failed jobs say, commonest first (the failed-count breakdown groups them).
+ERRORS = (
+    ["Generation failed: the model timed out"] * 6
+    + ["Internal Error: upstream returned 502"] * 3
+    + ["Content policy: the prompt was refused"] * 2
+    + ["Insufficient credits", "Audio too short to process", "Unknown error (code 17)"]
+)
 STATUSES = ["succeeded"] * 880 + ["failed"] * 90 + ["running"] * 15 + ["pending"] * 10 + ["unknown"] * 5
 RARE_WORD = "zanzibar"  # in a dozen of the big user's prompts, a few dozen of everyone else's
 COMMON_WORD = "piano"  # in ~13% of music prompts
@@ -120,6 +132,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--analyze", action="store_true", help="SQLite: ANALYZE after seeding")
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--only", help="measure only scenarios whose name contains this")
+    parser.add_argument("--explain", action="store_true", help="print the plans of the sort walks")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--keep", action="store_true", help="keep the database and say where it is")
     where.add_argument("--reuse", help="an existing seeded database: a SQLite path or a PostgreSQL name")
@@ -172,8 +185,34 @@ def run(args: argparse.Namespace) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         print(f"ANALYZE took {time.perf_counter() - started:.1f} s")
+    if args.explain:
+        explain_sorts()
     results = measure(args)
     report(results, args, migrated)
+
+
+def explain_sorts() -> None:
+    """The plans of every sort's walks (history.sorting.walks) down the big user's biggest key,
+    from a cursor half way down."""
+    from django.db import connection
+
+    from history import sorting
+    from history.models import Job
+    from providers.models import Credential
+
+    key = Credential.objects.get(owner__username="big", label="Mall main")
+    jobs = Job.objects.filter(credential=key)
+    for sort in sorting.SORTS.values():
+        ordered = jobs.order_by(*sort.ordering())
+        middle = ordered[ordered.count() // 2]
+        cursor = sorting.parse_cursor(sort, sorting.make_cursor(sort, middle))
+        for n, walk in enumerate(sorting.walks(sort, jobs, cursor)):
+            sql, params = walk.values("pk")[: PAGE + 1].query.sql_with_params()
+            with connection.cursor() as cursor_:
+                prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+                cursor_.execute(prefix + sql, params)
+                lines = [str(row[-1]) for row in cursor_.fetchall()]
+            print(f"plan of sort={sort.value} walk {n + 1}: " + " | ".join(line.strip() for line in lines))
 
 
 def describe(connection) -> str:
@@ -409,7 +448,7 @@ def make_job(rng: random.Random, credential, created: datetime, n: int, word: st
     }[provider]
     finished = status in ("succeeded", "failed")
     completed = created + timedelta(seconds=rng.randint(20, 400)) if finished else None
-    error = "Generation failed: the model timed out" if status == "failed" else ""
+    error = rng.choice(ERRORS) if status == "failed" else ""
     raw = {
         "id": external_id,
         "status": raw_status,
@@ -438,6 +477,8 @@ def make_job(rng: random.Random, credential, created: datetime, n: int, word: st
         "completed": completed,
         "credits_used": credits,
         "credits_refunded": None,
+        # As the sync stores it (providers.records.JobRecord.duration).
+        "duration": outputs[0]["duration"] if outputs and outputs[0]["kind"] in ("audio", "video") else None,
         "outputs": outputs,
         "inputs": inputs,
         "details": {},
@@ -495,6 +536,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
     from django.core.paginator import Paginator
     from django.test import Client, RequestFactory
 
+    from history import sorting
     from history.admin import JobAdmin
     from history.filters import JobFilter
     from history.models import Job
@@ -511,8 +553,8 @@ def measure(args: argparse.Namespace) -> list[dict]:
 
     def ordered(user, params):
         request.user = user
-        qs = JobFilter(params, queryset=Job.objects.visible_to(user), request=request).qs
-        return qs.order_by("-created", "-id")
+        filters = JobFilter(params, queryset=Job.objects.visible_to(user), request=request)
+        return filters.qs.order_by(*filters.order.ordering())
 
     visible = ordered(big, {})
     middle = visible.values_list("external_id", flat=True)[len_half(visible)]
@@ -535,6 +577,14 @@ def measure(args: argparse.Namespace) -> list[dict]:
         ("q=lo (2 chars, common)", {"q": "lo"}),
         ("q=qz (2 chars, none)", {"q": "qz"}),
         (f"q={COMMON_WORD}+status=failed", {"q": COMMON_WORD, "status": "failed"}),
+        *((f"sort={value}", {"sort": value}) for value in sorting.SORTS if value != sorting.DEFAULT.value),
+        ("sort=-duration+status=succeeded", {"sort": "-duration", "status": "succeeded"}),
+        ("model=suno-v4.5", {"model": "suno-v4.5"}),
+        ("has_error=1", {"has_error": "1"}),
+        ("error=<commonest>+status=failed", {"status": "failed", "error": ERRORS[0]}),
+        ("period=7d", {"period": "7d"}),
+        ("period=month", {"period": "month"}),
+        ("period=30d+sort=credits", {"period": "30d", "sort": "credits"}),
     ]  # fmt: skip
     client = Client()
     client.force_login(big)
@@ -569,8 +619,9 @@ def measure(args: argparse.Namespace) -> list[dict]:
         # faster whatever its query costs).
         page = min(DEEP, total // PAGE)
         if page > 1:
-            last = qs.values_list("created", "id")[(page - 1) * PAGE - 1]
-            url = list_url({**params, "cursor": f"{last[0].isoformat()}_{last[1]}"})
+            sort = sorting.get(params.get("sort"))
+            last = qs[(page - 1) * PAGE - 1]
+            url = list_url({**params, "cursor": sorting.make_cursor(sort, last)})
             deep = timed(args.requests, get(url, hx))
             results.append({"name": "fragment: " + name, "page": page, "matching": total, **deep, "vs": first})
         print(f"  measured fragment: {name}", file=sys.stderr)
@@ -578,6 +629,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
     for name, params, cold in [
         ("all, cold cache", {}, True),
         ("all, warm cache", {}, False),
+        ("sort=-duration, warm cache", {"sort": "-duration"}, False),
         ("status=failed, cold cache", {"status": "failed"}, True),
         (f"q={COMMON_WORD}, cold cache", {"q": COMMON_WORD}, True),
         (f"q={RARE_WORD}, cold cache", {"q": RARE_WORD}, True),
