@@ -186,6 +186,12 @@ def aria_sort(params: dict[str, str], column: str) -> str:
     return "descending" if current.descending else "ascending"
 
 
+def headers(params: dict[str, str]) -> dict[str, dict]:
+    """The sortable columns' header links, by column: {url, aria_sort} (the page has them as
+    `sort_headers`, e.g. `sort_headers.duration.url`)."""
+    return {column: {"url": sort_url(params, column), "aria_sort": aria_sort(params, column)} for column in COLUMNS}
+
+
 def menu(params: dict[str, str]) -> list[dict]:
     """Every sort, as links for the results bar's "Sort" menu: {label, url, current}."""
     current = get(params.get("sort"))

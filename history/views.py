@@ -191,6 +191,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
         else [],
         "sorts": sorting.menu(params),
+        "sort_headers": sorting.headers(params),
         "export_query": urlencode(params),
         "more_filters_open": bool(set(params) & MORE_FILTERS),
         "own_keys": own_keys,

@@ -221,6 +221,10 @@ def test_sort_urls_toggle_the_column_and_keep_the_filters():
     assert sorting.aria_sort({"sort": "duration"}, "duration") == "ascending"
     assert sorting.aria_sort({}, "created") == "descending"
     assert sorting.aria_sort({}, "credits") == "none"
+    assert sorting.headers({"sort": "-completed"})["completed"] == {
+        "url": "/history/?sort=completed",
+        "aria_sort": "descending",
+    }
 
 
 def test_the_sort_menu_links_every_order_and_marks_the_current_one(client, alice, sorted_jobs):
