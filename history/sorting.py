@@ -7,11 +7,11 @@ broken by id in the sort's direction, so every job has one place and a page is "
 PAGE_SIZE after the last row of the previous one" (the cursor: that row's value and id).
 
 Neither database walks one index for "value DESC NULLS LAST" and "value ASC NULLS LAST" alike
-(SQLite keeps NULLs first in an index, PostgreSQL last). So a page is read in two walks, each
+(SQLite keeps NULLs first in an index, PostgreSQL last). So a page is read in a few walks, each
 a plain range of a partial index (history.models.sort_indexes): the jobs that have the value,
-by (value, id) from the cursor, and the jobs that do not, by id. The second only matters once
-the first runs out; both are short, and history.views.page_rows joins them (per key) in one
-statement.
+by (value, id) from the cursor (the rest of the cursor's value, then the values past it), and
+the jobs that do not, by id. The later ones only matter once the earlier run out; all are
+short, and history.views.page_rows joins them (per key) in one statement.
 """
 
 import math
@@ -127,26 +127,36 @@ def _parse_value(sort: Sort, text: str):
 
 def walks(sort: Sort, jobs: QuerySet, cursor: Cursor | None) -> list[QuerySet]:
     """The ordered walks that hold the next page of `jobs` after `cursor`, each to be cut at
-    a page's length: those with the value from the cursor on, then those without. Each is a
-    range of one index (history.models: job_history_by_key for created, sort_indexes for the
-    others)."""
+    a page's length, each a range of one index (history.models: job_history_by_key for
+    created, sort_indexes for the others): the jobs with the value from the cursor on, then
+    those without it."""
     field, down = sort.field, sort.descending
+    ordered = [f"-{field}", "-id"] if down else [field, "id"]
+    known = jobs.filter(**{f"{field}__isnull": False}) if sort.nullable else jobs
     parts = []
-    if cursor is None or cursor.value is not None:
-        known = jobs.filter(**{f"{field}__isnull": False}) if sort.nullable else jobs
-        if cursor is not None:
-            # "value <= v, but not (value = v and id >= pk)": a range of the index, which an OR
-            # of "value < v" with "value = v and id < pk" is not for SQLite's planner.
-            bound, ties = ("lte", "gte") if down else ("gte", "lte")
-            known = known.filter(**{f"{field}__{bound}": cursor.value}).exclude(
-                **{field: cursor.value, f"pk__{ties}": cursor.pk}
-            )
-        parts.append(known.order_by(*([f"-{field}", "-id"] if down else [field, "id"])))
+    if cursor is None:
+        parts.append(known.order_by(*ordered))
+    elif not sort.nullable:
+        # "created <= v, but not (created = v and id >= pk)": one range of the index (an OR of
+        # "< v" with "= v and id < pk" is none for SQLite's planner); times seldom tie.
+        bound, ties = ("lte", "gte") if down else ("gte", "lte")
+        parts.append(
+            known.filter(**{f"{field}__{bound}": cursor.value})
+            .exclude(**{field: cursor.value, f"pk__{ties}": cursor.pk})
+            .order_by(*ordered)
+        )
+    elif cursor.value is not None:
+        # Prices and lengths tie by the thousand, and neither database seeks an index to a
+        # (value, id) pair: the rest of the cursor's value is a walk of its own (value = v,
+        # by id), then the values past it.
+        beyond = "lt" if down else "gt"
+        parts.append(known.filter(**{field: cursor.value, f"pk__{beyond}": cursor.pk}).order_by(ordered[1]))
+        parts.append(known.filter(**{f"{field}__{beyond}": cursor.value}).order_by(*ordered))
     if sort.nullable:
         unknown = jobs.filter(**{f"{field}__isnull": True})
         if cursor is not None and cursor.value is None:
             unknown = unknown.filter(Q(pk__lt=cursor.pk) if down else Q(pk__gt=cursor.pk))
-        parts.append(unknown.order_by("-id" if down else "id"))
+        parts.append(unknown.order_by(ordered[1]))
     return parts
 
 

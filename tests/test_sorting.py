@@ -274,12 +274,17 @@ def test_each_walk_is_a_range_of_the_sorts_index_without_a_sort_step(alice, sort
     sort = sorting.SORTS[value]
     jobs = Job.objects.filter(credential_id=sorted_jobs["long"].credential_id)
     middle = {"completed": BASE, "duration": 30.0, "credits": Decimal("4.5")}[sort.column]
-    for cursor in [None, sorting.Cursor(middle, 9)]:
-        known, unknown = sorting.walks(sort, jobs, cursor)
-        for walk, index in ((known, f"job_sort_{sort.column}"), (unknown, f"job_sort_{sort.column}_none")):
+    for cursor, indexes in [
+        (None, ["", "_none"]),
+        (sorting.Cursor(middle, 9), ["", "", "_none"]),  # the cursor's ties, the values past it, none
+        (sorting.Cursor(None, 9), ["_none"]),
+    ]:
+        walks = sorting.walks(sort, jobs, cursor)
+        assert len(walks) == len(indexes)
+        for walk, suffix in zip(walks, indexes, strict=True):
             sql, params = walk.values("pk")[:51].query.sql_with_params()
             shown = plan(sql, params)
-            assert index in shown, shown
+            assert f"job_sort_{sort.column}{suffix} " in shown + " ", shown
             assert "TEMP B-TREE" not in shown and " Sort " not in shown, shown
 
 
