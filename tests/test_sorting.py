@@ -163,6 +163,12 @@ def test_next_page_links_keep_the_sort_and_carry_its_value(client, alice, sorted
     assert listed(client, third) == [str(sorted_jobs["image"].code)]
 
 
+def test_a_deep_page_links_back_to_the_first_page_of_its_order(client, alice, sorted_jobs):
+    client.force_login(alice)
+    text = client.get(f"/history/?sort=duration&cursor=30.0_{sorted_jobs['short'].pk}").text
+    assert '<a href="/history/?sort=duration">Back to the first page</a>' in text
+
+
 def test_a_page_costs_the_same_queries_at_any_depth_and_sort(client, alice, sorted_jobs, monkeypatch):
     monkeypatch.setattr(views, "PAGE_SIZE", 1)
     client.force_login(alice)
