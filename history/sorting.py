@@ -197,8 +197,8 @@ def aria_sort(params: dict[str, str], column: str) -> str:
 
 
 def headers(params: dict[str, str]) -> dict[str, dict]:
-    """The sortable columns' header links, by column: {url, aria_sort} (the page has them as
-    `sort_headers`, e.g. `sort_headers.duration.url`)."""
+    """The sortable columns' header links, by column: {url, aria_sort} (the table layout's
+    header cells take them: preferences.history.header)."""
     return {column: {"url": sort_url(params, column), "aria_sort": aria_sort(params, column)} for column in COLUMNS}
 
 

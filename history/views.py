@@ -75,7 +75,7 @@ def job_list(request):
     context["bad_cursor"] = bool(cursor_value) and cursor is None
     context["active_filters"] = active_filters(filters, params, keep=display.params)
     if display.table:
-        context["header"] = table_header(display, sort_headers(request.GET.get("sort", ""), links))
+        context["header"] = table_header(display, sorting.headers(links))
         context["columns_menu"] = columns_menu(display.columns)
     if fragment:
         # The filter form: the results region, and a clean URL for the address bar.
@@ -83,23 +83,6 @@ def job_list(request):
         response["HX-Push-Url"] = list_url(links)
         return response
     return render(request, "history/list.html", context)
-
-
-def sort_headers(sort: str, params: dict[str, str]) -> dict[str, dict]:
-    """The sortable columns' header links, by sort name: {url, aria_sort}. The column sorted
-    by now turns the other way, another starts descending; the default order ("-created") is
-    never written out, nor a cursor kept."""
-    current = sort or "-created"
-    kept = {k: v for k, v in params.items() if k not in ("sort", "cursor")}
-    links = {}
-    for column in ("created", "completed", "duration", "credits"):
-        wanted = column if current == f"-{column}" else f"-{column}"
-        aria = "descending" if current == f"-{column}" else "ascending" if current == column else "none"
-        links[column] = {
-            "url": list_url({**kept, **({} if wanted == "-created" else {"sort": wanted})}),
-            "aria_sort": aria,
-        }
-    return links
 
 
 def keys_to_walk(filters: JobFilter, user) -> list[int]:
@@ -191,7 +174,6 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
         else [],
         "sorts": sorting.menu(params),
-        "sort_headers": sorting.headers(params),
         "export_query": urlencode(params),
         "more_filters_open": bool(set(params) & MORE_FILTERS),
         "own_keys": own_keys,

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
 NOW = datetime.now(UTC).replace(microsecond=0)
-ROW_TITLE = re.compile(r'<h3 class="job-title"><a href="/history/[0-9a-f-]{36}/">([^<]*)</a>')
+ROW_TITLE = re.compile(r'<h3 class="job-title"><a class="job-link" href="/history/[0-9a-f-]{36}/">([^<]*)</a>')
 CHIPS = re.compile(r'<a class="chip" href="([^"]*)" aria-label="Remove filter ([^"]*)"')
 
 
