@@ -14,6 +14,7 @@ urlpatterns = [
     path("hooks/", include("hooks.urls")),
     path("history/views/", include("saved_views.urls")),
     path("history/", include("history.urls")),
+    path("history/", include("annotations.urls")),
     path("public/", include("public_links.urls")),
     path("teams/", include("teams.urls")),
     path("files/", include("archive.urls")),

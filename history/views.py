@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from annotations.views import panel_context as marks_context
 from archive.display import prefetch as archive_rows
 from preferences.history import display_for
 from preferences.history import header as table_header
@@ -40,7 +41,7 @@ MAX_KEY_WALKS = 50
 # it is inside an integer column's range, which Django checks when it compiles a lookup).
 SOME_KEY = -2_147_483_000
 # Filters behind "More filters" (open when one of them is in use).
-MORE_FILTERS = {"kind", "credential", "team", "created_after", "created_before"}
+MORE_FILTERS = {"kind", "credential", "team", "created_after", "created_before", "starred", "tag"}
 
 
 def parse_cursor(value: str) -> tuple[datetime, int] | None:
@@ -228,9 +229,9 @@ def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, s
     for name, value in params.items():
         field = filters.form.fields[name]
         shown = value
-        if name in ("provider", "kind", "status"):
+        if name in ("provider", "kind", "status", "starred"):
             shown = dict(field.choices).get(value, value)
-        elif name in ("credential", "team"):
+        elif name in ("credential", "team", "tag"):
             picked = filters.form.cleaned_data.get(name)
             shown = field.label_from_instance(picked) if picked is not None else value
         chips.append(
@@ -270,6 +271,7 @@ def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> 
         "mine": job.credential.owner_id == user.pk,
         "due": job.next_poll is not None and job.next_poll <= timezone.now(),
         "lineage": lineage(job, user),
+        **marks_context(request, job),
     }
 
 
