@@ -96,7 +96,7 @@ def start(request: HttpRequest, filters: JobFilter, fmt: str):
         # Archived files are linked by absolute URLs on this site.
         origin = f"{request.scheme}://{request.get_host()}"
         if filters.qs[: STREAM_LIMIT + 1].count() <= STREAM_LIMIT:
-            stream, holder = held_stream(STREAMS[fmt](filters.qs, origin), user_id, holder), None
+            stream, holder = held_stream(STREAMS[fmt](filters.qs, origin, viewer=request.user), user_id, holder), None
             return stream
         job = Export.objects.create(
             owner_id=user_id,
@@ -160,7 +160,7 @@ def run(export_id: int) -> str:
             pacer.rest()
 
         with tempfile.TemporaryFile() as out:
-            for chunk in STREAMS[job.format](filters.qs, job.origin, progress):
+            for chunk in STREAMS[job.format](filters.qs, job.origin, progress, viewer=job.owner):
                 out.write(chunk.encode())
             size = out.tell()
             out.seek(0)
