@@ -7,7 +7,7 @@ for a team tag, those they see through that team) and never read the jobs into P
 
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from history.models import Job
@@ -62,7 +62,7 @@ def _insert_select(model, constants: dict, jobs: QuerySet) -> int:
     connection = connections[using]
     quote = connection.ops.quote_name
     fields = {f.attname: f for f in model._meta.concrete_fields}
-    select, params = jobs.order_by().values("pk").query.get_compiler(using=using).as_sql()
+    select, params = jobs.order_by().values(chosen_id=F("pk")).query.get_compiler(using=using).as_sql()
     columns = ", ".join(quote(fields[name].column) for name in [*constants, "job_id"])
     values = [fields[name].get_db_prep_save(value, connection) for name, value in constants.items()]
     slots = ", ".join(["%s"] * len(values))
@@ -72,7 +72,7 @@ def _insert_select(model, constants: dict, jobs: QuerySet) -> int:
     # otherwise read ON as a join's).
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (names from the model's metadata)
-        f"SELECT {slots}, chosen.id FROM ({select}) AS chosen WHERE 1 = 1 "
+        f"SELECT {slots}, chosen.chosen_id FROM ({select}) AS chosen WHERE 1 = 1 "
         f"ON CONFLICT ({conflict}) DO NOTHING"
     )
     with transaction.atomic(using=using), connection.cursor() as cursor:
