@@ -7,10 +7,13 @@ import pytest
 
 from annotations.models import JobTag, Note, Star
 from history.models import Job
-from tests.test_browser import browser, new_context, playwright, pod, sign_in, signed_in, site  # noqa: F401 (fixtures)
+from tests import test_browser
+
+# test_browser's fixtures, shared by name (the module is skipped when Chromium or Playwright is missing).
+browser, new_context, pod = test_browser.browser, test_browser.new_context, test_browser.pod
+sign_in, signed_in, site = test_browser.sign_in, test_browser.signed_in, test_browser.site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-assert playwright  # the module is skipped above when Chromium or Playwright is missing
 # Where to leave screenshots of the pages (to look at them), when set.
 SHOTS = os.environ.get("GENBOARD_SHOTS", "")
 
