@@ -22,7 +22,9 @@ NOTE_MAX = 2000
 class Star(models.Model):
     """A job a person starred. Personal: nobody else ever sees it."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="stars")
+    # No index of its own: the unique (user, job) constraint's index starts with it. The job's
+    # (Django's, for the foreign key) finds a deleted job's stars.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="stars", db_index=False)
     job = models.ForeignKey(Job, models.CASCADE, related_name="stars")
     created = models.DateTimeField(default=timezone.now)
 
@@ -32,10 +34,6 @@ class Star(models.Model):
             # (user, job IN page) and the `starred` filter's (user → jobs).
             models.UniqueConstraint(fields=["user", "job"], name="star_one_per_user_and_job"),
         ]
-        indexes = [
-            # Deleting a job (CASCADE) finds its stars.
-            models.Index(fields=["job"], name="star_by_job"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.user} ★ {self.job_id}"
@@ -44,7 +42,8 @@ class Star(models.Model):
 class Note(models.Model):
     """A person's plain-text note on a job. Personal: nobody else ever sees it."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notes")
+    # As Star's: the unique (user, job) index serves the person, the foreign key's the job.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notes", db_index=False)
     job = models.ForeignKey(Job, models.CASCADE, related_name="notes")
     text = models.TextField(max_length=NOTE_MAX)
     updated = models.DateTimeField(default=timezone.now)
@@ -54,10 +53,6 @@ class Note(models.Model):
             # One note per person and job; also the index a page's notes are read by, and
             # the search's (a person's notes, then the text).
             models.UniqueConstraint(fields=["user", "job"], name="note_one_per_user_and_job"),
-        ]
-        indexes = [
-            # Deleting a job (CASCADE) finds its notes.
-            models.Index(fields=["job"], name="note_by_job"),
         ]
 
     def __str__(self) -> str:
@@ -99,7 +94,9 @@ class Tag(models.Model):
 class JobTag(models.Model):
     """A tag on a job."""
 
-    tag = models.ForeignKey(Tag, models.CASCADE, related_name="links")
+    # The unique (tag, job) index serves the tag; the job's foreign-key index a page's tags
+    # (job IN the page's ids) and a deleted job's links.
+    tag = models.ForeignKey(Tag, models.CASCADE, related_name="links", db_index=False)
     job = models.ForeignKey(Job, models.CASCADE, related_name="tag_links")
     # Who put it there (team tags are put by any member); kept when they leave.
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
@@ -109,10 +106,6 @@ class JobTag(models.Model):
         constraints = [
             # A tag once per job; also the index the `tag` filter reads a tag's jobs by.
             models.UniqueConstraint(fields=["tag", "job"], name="jobtag_once_per_job"),
-        ]
-        indexes = [
-            # A page's tags: the links of the page's jobs.
-            models.Index(fields=["job", "tag"], name="jobtag_by_job"),
         ]
 
     def __str__(self) -> str:
