@@ -1,8 +1,9 @@
 """Stars and tags on many jobs at once, in one statement each, whatever the number of jobs
 (the list's bulk bar, and the single-job buttons, which are the same call for one job).
 
-Both take a queryset of jobs, keep only those the person can see (Job.objects.visible_to;
-for a team tag, those they see through that team) and never read the jobs into Python.
+Both take a queryset of jobs (Job.objects…), keep only those the person can see (the
+queryset's visible_to(); for a team tag, those they see through that team) and never read
+the jobs into Python.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -10,24 +11,25 @@ from django.db import connections, router, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from history.models import Job
+from history.models import JobQuerySet
+from teams.models import Share
 
 from . import access
 from .models import JobTag, Star, Tag
 
 
-def star(user, jobs: QuerySet, on: bool = True) -> int:
+def star(user, jobs: JobQuerySet, on: bool = True) -> int:
     """Star (`on`) or unstar the jobs of `jobs` that `user` can see; returns how many jobs
     changed (already starred or already unstarred ones are not counted). Jobs the person
     cannot see are left alone, silently: they are not counted, and nothing about them is
     revealed. A star is personal: nobody else sees it."""
-    mine = jobs.filter(pk__in=Job.objects.visible_to(user).values("pk"))
+    mine = jobs.visible_to(user)
     if not on:
         return Star.objects.filter(user=user, job__in=mine.values("pk")).delete()[0]
     return _insert_select(Star, {"user_id": user.pk, "created": timezone.now()}, mine)
 
 
-def tag(user, tag: Tag, jobs: QuerySet, on: bool = True) -> int:
+def tag(user, tag: Tag, jobs: JobQuerySet, on: bool = True) -> int:
     """Put `tag` on (`on`) or take it off the jobs of `jobs` that `user` may tag with it;
     returns how many jobs changed (those that already had it, or had it not, are not
     counted).
@@ -40,12 +42,14 @@ def tag(user, tag: Tag, jobs: QuerySet, on: bool = True) -> int:
     if tag.owner_id is not None:
         if tag.owner_id != user.pk:
             raise PermissionDenied("Not your tag.")
-        mine = jobs.filter(pk__in=Job.objects.visible_to(user).values("pk"))
+        mine = jobs.visible_to(user)
     else:
         member = tag.team.members.filter(user=user).first()
         if member is None or access.RANK[member.role] < access.RANK[access.TAGGING_ROLE]:
             raise PermissionDenied("Viewers cannot change a team's tags.")
-        mine = jobs.filter(pk__in=Job.objects.visible_to(user).filter(credential__shares__team=tag.team).values("pk"))
+        mine = jobs.visible_to(user).filter(
+            credential_id__in=Share.objects.filter(team=tag.team).values("credential_id")
+        )
     if not on:
         return JobTag.objects.filter(tag=tag, job__in=mine.values("pk")).delete()[0]
     return _insert_select(JobTag, {"tag_id": tag.pk, "added_by_id": user.pk, "created": timezone.now()}, mine)
