@@ -59,4 +59,8 @@ def test_star_a_row_tag_it_on_its_page_and_filter_by_the_tag(signed_in, pod, ali
     assert JobTag.objects.filter(job=job, tag__name="Keeper").count() == 1
     if SHOTS:
         page.locator(f"#job-{job.code}").screenshot(path=f"{SHOTS}/annotations-row.png")
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    if SHOTS:
+        page.locator(f"#job-{job.code}").screenshot(path=f"{SHOTS}/annotations-row-360.png")
     signed_in.assert_clean()
