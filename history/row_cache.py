@@ -209,6 +209,9 @@ def row_context(viewer: Viewer, job: Job, version: str | None = None) -> dict:
         "marks": viewer.marks_of(job),
         "csrf_slot": CSRF_SLOT,
         "next_slot": "" if viewer.htmx else NEXT_SLOT,
+        # The star's form comes back to the page without JS, whoever's request cached the row
+        # (its key does not say whether that was htmx's).
+        "star_next": NEXT_SLOT,
     }
 
 

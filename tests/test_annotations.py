@@ -147,6 +147,14 @@ def test_the_row_has_a_star_button_in_a_form_and_shows_marks(client, studio, ali
     assert "Use &lt;this&gt; one" in row and "<this>" not in row  # escaped
 
 
+def test_the_star_comes_back_to_the_list_without_js_whoever_cached_the_row(client, studio, alice):
+    job = studio["jobs"][0]
+    login(client, alice)
+    client.get("/history/", headers=HX)  # cached by an htmx request first
+    row = row_of(client.get("/history/?kind=music").text, job)
+    assert re.search(r'<form class="star-form".*?name="next" value="/history/\?kind=music"', row)
+
+
 def test_a_cached_row_never_shows_one_persons_marks_to_another(client, studio, alice, bob):
     """The same row, cached, for two people who see it: each sees their own star and note."""
     job = studio["jobs"][0]
