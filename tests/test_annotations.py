@@ -427,3 +427,21 @@ def test_bulk_tag_rules(studio, alice, bob, carol, dave):
             bulk.tag(person, tag, everything)
     assert bulk.tag(alice, team_tag, everything, on=False) == 3
     assert JobTag.objects.filter(added_by=alice).count() == 4
+
+
+def test_the_table_layout_has_a_star_column_and_a_tags_column(client, studio, alice, bob):
+    from preferences.models import HistoryPreferences
+
+    job = studio["jobs"][0]
+    Star.objects.create(user=alice, job=job)
+    JobTag.objects.create(tag=Tag.objects.create(owner=alice, name="mix"), job=job)
+    HistoryPreferences.objects.create(user=alice, layout="table", columns=["star", "title", "tags"])
+    HistoryPreferences.objects.create(user=bob, layout="table", columns=["star", "title", "tags"])
+    text = login(client, alice).get("/history/").text
+    row = re.search(rf'<tr class="job[^"]*" id="job-{job.code}".*?</tr>', text, re.S).group(0)
+    assert re.findall(r'<td class="col-(\w+)', row) == ["select", "star", "title", "tags"]
+    assert 'aria-pressed="true"' in star_button(row) and ">mix</a>" in row
+    row = re.search(
+        rf'<tr class="job[^"]*" id="job-{job.code}".*?</tr>', login(client, bob).get("/history/").text, re.S
+    )
+    assert 'aria-pressed="false"' in star_button(row.group(0)) and "mix" not in row.group(0)

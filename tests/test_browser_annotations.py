@@ -63,4 +63,9 @@ def test_star_a_row_tag_it_on_its_page_and_filter_by_the_tag(signed_in, pod, ali
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     if SHOTS:
         page.locator(f"#job-{job.code}").screenshot(path=f"{SHOTS}/annotations-row-360.png")
+    # The table layout has the star and the tags as columns.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page = signed_in.go(f"/history/?layout=table&tag={JobTag.objects.get(job=job).tag.code}")
+    assert page.locator(f"#job-{job.code} button[data-action='star']").get_attribute("aria-pressed") == "true"
+    shot(page, "annotations-table")
     signed_in.assert_clean()
