@@ -16,6 +16,7 @@ urlpatterns = [
     path("history/", include("history.urls")),
     path("public/", include("public_links.urls")),
     path("teams/", include("teams.urls")),
+    path("preferences/", include("preferences.urls")),
     path("files/", include("archive.urls")),
     path("admin/", admin.site.urls),
 ]

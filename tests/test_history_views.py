@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
 NOW = datetime.now(UTC).replace(microsecond=0)
-ROW_LINK = re.compile(r'<h3 class="job-title"><a href="/history/([0-9a-f-]{36})/">([^<]*)</a>')
+ROW_LINK = re.compile(r'<h3 class="job-title"><a class="job-link" href="/history/([0-9a-f-]{36})/">([^<]*)</a>')
 MORE = re.compile(r'<li class="jobs-more">\s*<a class="btn" href="([^"]+)" hx-get="([^"]+)"')
 
 
@@ -487,10 +487,11 @@ def test_no_match_tells_how_to_clear_the_filters(client, alice, studio):
     assert 'href="/history/?provider=apimall"' in text and 'href="/history/?q=nothing-like-this"' in text
 
 
-def test_a_rejected_key_of_yours_is_a_banner_to_its_page(client, alice, studio):
+def test_a_rejected_key_of_yours_is_a_notice_to_its_page(client, alice, studio):
     Credential.objects.filter(pk=studio["pod"].pk).update(status="rejected", last_error="Invalid API key")
     client.force_login(alice)
     text = unescape(client.get("/history/").text)
+    assert "1 key needs attention" in text  # the summary line; the details under it say which
     assert "AudioPod rejected your key “Pod”" in text and "Invalid API key" in text
     assert f'href="/keys/{studio["pod"].code}/">Fix the key' in text
 
