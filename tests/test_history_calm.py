@@ -202,7 +202,9 @@ def test_x_selects_and_s_stars_the_current_row(open_page, history):
         """() => document.querySelectorAll('#rows [data-job]').forEach((row) => {
              const box = document.createElement('input'); box.type = 'checkbox'; box.className = 'job-select';
              const star = document.createElement('button'); star.type = 'button'; star.dataset.action = 'star';
-             star.addEventListener('click', () => { star.dataset.clicked = String(Number(star.dataset.clicked || 0) + 1); });
+             star.addEventListener('click', () => {
+               star.dataset.clicked = String(Number(star.dataset.clicked || 0) + 1);
+             });
              row.append(box, star);
            })"""
     )

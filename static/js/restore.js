@@ -84,7 +84,7 @@
       if (!more || document.querySelectorAll(ROWS).length > state.rows + SLACK_ROWS) { done(); return; }
       // The same request the "more" control makes, awaited (htmx.ajax answers a promise).
       // The view stays at the top meanwhile, so the control's own "revealed" does not fire.
-      htmx.ajax("GET", more.getAttribute("hx-get"), { target: more.closest("li"), swap: "outerHTML" })
+      htmx.ajax("GET", more.getAttribute("hx-get"), { target: more.closest(".jobs-more"), swap: "outerHTML" })
         .then(step, done);
     }
     step();
