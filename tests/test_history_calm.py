@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from history.models import Job
+from history.models import Job, SyncRun
 from preferences.models import HistoryPreferences
 from providers.models import Credential
 from tests import chromium
@@ -262,6 +262,12 @@ def test_the_summary_line_opens_and_stays_dismissed(open_page, history, alice):
     page.click("button:has-text('Sync your key')")
     page.wait_for_selector("#sync-area .sync-progress")
     assert line.is_visible() and page.locator("#sync-area").is_visible()
+    assert line.locator(".notice-sync").inner_text() == "syncing 1 key…"
+    # The run's progress polls itself, and the summary's words follow it.
+    SyncRun.objects.filter(credential=history).update(state=SyncRun.State.DONE, new=7, finished=timezone.now())
+    page.wait_for_selector("#sync-area .sync-progress[data-state=done]")
+    assert line.locator(".notice-sync").inner_text() == "last sync just now: 7 new"
+    assert "sync finished, 7 new" in page.locator("#sync-area").inner_text()
 
 
 def test_the_strip_folds_and_stays_folded(open_page, history, alice):
