@@ -218,6 +218,12 @@ def test_x_selects_and_s_stars_the_current_row(open_page, history):
     page.keyboard.press("s")
     assert page.get_attribute(f"#{ids[1]} button[data-action=star]", "data-clicked") == "1"
     assert page.get_attribute(f"#{ids[0]} button[data-action=star]", "data-clicked") is None
+    # From the selection box itself (a click on it focuses it), the keys still work.
+    page.click(f"#{ids[2]} input.job-select")
+    page.keyboard.press("x")
+    assert not page.is_checked(f"#{ids[2]} input.job-select")
+    page.keyboard.press("j")
+    assert focused_row(page) == ids[3]
 
 
 def test_question_mark_lists_the_shortcuts_in_a_dialog(open_page, history):

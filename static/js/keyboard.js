@@ -15,10 +15,13 @@
 
   function rows() { return Array.prototype.slice.call(document.querySelectorAll(ROWS)); }
 
+  // Fields that take keystrokes; a checkbox or radio (a row's selection box, the filter
+  // pills) does not, so shortcuts still work from there.
+  var CLICKED_INPUTS = ["checkbox", "radio", "button", "submit", "reset"];
   function typing(el) {
     if (!el || !el.closest) { return false; }
-    if (el.isContentEditable) { return true; }
-    return el.closest("input, textarea, select") !== null;
+    if (el.isContentEditable || el.closest("textarea, select")) { return true; }
+    return el.matches("input") && CLICKED_INPUTS.indexOf(el.type) === -1;
   }
 
   function topbarBottom() {
@@ -97,7 +100,7 @@
     "k": function () { move(-1); },
     "Enter": function (event) {
       // On a link, button or summary Enter already does what it says.
-      if (event.target.closest && event.target.closest("a, button, summary, [tabindex]")) { return false; }
+      if (event.target.closest && event.target.closest("a, button, summary, audio, video")) { return false; }
       var row = current();
       if (!row) { return false; }
       press(row, "a.job-link");
