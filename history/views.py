@@ -70,7 +70,7 @@ def job_list(request):
     params = filters.valid_data()
     if request.htmx and request.htmx.target == STRIP_TARGET:
         # The strip just folded or unfolded (preferences.views.strip redirects here): itself alone.
-        return render(request, "history/dashboard.html", {**strip_context(request, filters, params), "params": params})
+        return render(request, "history/dashboard.html", {**strip_context(request, filters), "params": params})
     cursor_value = request.GET.get("cursor", "")
     cursor = parse_cursor(cursor_value) if cursor_value else None
     page = page_rows(filters, cursor, request.user)
@@ -182,7 +182,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
     return {
         "facets": facets,
         "matching": next(option["count"] for option in facets["status"] if option["checked"]),
-        **strip_context(request, filters, params, preferences),
+        **strip_context(request, filters, preferences),
         "export_query": urlencode(params),
         "more_filters_open": bool(set(params) & MORE_FILTERS),
         "own_keys": own_keys,
@@ -195,7 +195,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
     }
 
 
-def strip_context(request, filters: JobFilter, params: dict[str, str], preferences=None) -> dict:
+def strip_context(request, filters: JobFilter, preferences: HistoryPreferences | None = None) -> dict:
     """The 30-day strip, or only its fold when the person folded it away: a folded strip is
     not computed at all (its GROUP BY is the full page's dearest query)."""
     folded = (preferences or HistoryPreferences.for_user(request.user)).strip_folded
