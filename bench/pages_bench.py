@@ -10,8 +10,9 @@ the process's CPU time (time.process_time: Django, templates, the database drive
 database server's own CPU is not in it), the p50 wall time, queries and bytes.
 
 Pages: the rows fragment (HX-Request) first page, a deep page (2,000 pages down) and with a
-status filter; the full page; a job's page. `--profile fragment` (any scenario name's start)
-runs cProfile over that page's requests and prints the top functions by own and total time.
+status filter, in the cards layout and (first and deep) in the table layout; the full page; a
+job's page. `--profile fragment` (any scenario name's start) runs cProfile over that page's
+requests and prints the top functions by own and total time.
 `--cold-rows` empties the cache of rendered rows before each request (every row rendered).
 """
 
@@ -69,6 +70,9 @@ def scenarios(user) -> list[tuple[str, str, dict]]:
         ("fragment: first page", "/history/", hx),
         ("fragment: deep page", list_url({"cursor": f"{deep[0].isoformat()}_{deep[1]}"}), hx),
         ("fragment: status=failed", "/history/?status=failed", hx),
+        # The table layout (its default columns) asked for by the address, beside the cards above.
+        ("fragment: table, first", "/history/?layout=table", hx),
+        ("fragment: table, deep", list_url({"cursor": f"{deep[0].isoformat()}_{deep[1]}", "layout": "table"}), hx),
         ("full page", "/history/", {}),
         ("job page", job.get_absolute_url(), {}),
     ]

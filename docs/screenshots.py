@@ -1,6 +1,6 @@
 """Make the README's screenshots from demo-like data, with the provider simulator and headless Chromium.
 
-    .venv/bin/python docs/screenshots.py            # docs/screenshots/history.png and job.png
+    .venv/bin/python docs/screenshots.py            # docs/screenshots/: history, job, history-table, history-phone
     .venv/bin/python docs/screenshots.py --all DIR  # also phone sizes and more pages, into DIR
     .venv/bin/python docs/screenshots.py --all DIR --dark  # the same in the dark colour scheme
 
@@ -32,6 +32,8 @@ DESKTOP = {"width": 1280, "height": 900}
 # The README's pictures: taller, so the history shows its rows and the job page its players.
 README = {"width": 1280, "height": 1240}
 PHONE = {"width": 390, "height": 844}
+# The dense table layout, at the size issue 14 asks it to show 20 jobs above the fold.
+TABLE = {"width": 1440, "height": 900}
 
 
 def free_port() -> int:
@@ -173,7 +175,33 @@ def shoot(base: str, job_code: str, out: Path, everything: bool, scheme: str) ->
                 log_in(page, base, "newcomer")
                 snap(page, out / f"welcome{suffix}.png", everything)
             context.close()
+        shoot_layouts(browser, base, out, everything, scheme)
         browser.close()
+
+
+def shoot_layouts(browser, base: str, out: Path, everything: bool, scheme: str) -> None:
+    """The history in the table layout at 1440×900 (chosen with its toggle, as a person
+    would), and on a phone in the cards layout (with --all, in the table's too)."""
+    shots = [("history-table", TABLE, "table"), ("history-phone", PHONE, "cards")]
+    if everything:
+        shots.append(("history-table-phone", PHONE, "table"))
+    for name, viewport, layout in shots:
+        context = browser.new_context(
+            viewport=viewport, device_scale_factor=1, timezone_id="Europe/Berlin", color_scheme=scheme
+        )
+        page = context.new_page()
+        log_in(page, base, "maya")
+        page.click(f"button[name=layout][value={layout}]")
+        page.wait_for_load_state("networkidle")
+        if viewport is PHONE:
+            # On a phone the filters fill the first screen: start at the list, under the top bar.
+            page.evaluate(
+                "window.scrollTo(0, document.querySelector('.results-bar').getBoundingClientRect().top"
+                " + window.scrollY - document.querySelector('.topbar').offsetHeight - 12)"
+            )
+            page.wait_for_timeout(300)
+        page.screenshot(path=out / f"{name}.png")
+        context.close()
 
 
 def main() -> None:

@@ -6,9 +6,10 @@ about 94 % of a page's CPU (issue 13). A row's markup depends on the job (everyt
 they own the key (else "shared by" its owner), whether they may refresh it (their team role),
 their time zone and language. So the cache key holds exactly those, and a changed status,
 title, output, role or owner's name is a different key: a cached row is never stale, and
-never one rendered for someone with other rights. Times are sent absolute (in the viewer's
-zone) and made relative in the browser (static/js/genboard.js), so a cached row never says
-"3 minutes ago" for hours.
+never one rendered for someone with other rights. The layout (cards, or the dense table with
+the person's columns in their order: preferences.history.Display) is in the key too. Times
+are sent absolute (in the viewer's zone) and made relative in the browser
+(static/js/genboard.js), so a cached row never says "3 minutes ago" for hours.
 
 Rows that offer "Refresh now" hold a form with the person's CSRF token and, without htmx, the
 page to come back to: they are cached with slots in those places, filled for each answer.
@@ -33,6 +34,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from preferences.history import Display, display_for
 from providers.registry import CHOICES
 from teams import access
 
@@ -40,6 +42,8 @@ from .models import Job
 from .templatetags.history_extras import credits, duration, media
 
 ROW_TEMPLATE = "history/row.html"
+# The table layout's row: one line, its cells in the person's column order.
+TABLE_ROW_TEMPLATE = "history/row_table.html"
 # Unfinished rows on screen ask for their latest state this often.
 ROW_POLL_SECONDS = 5
 # Cached rows live this long unless the cache needs the room first.
@@ -53,9 +57,9 @@ NEXT_SLOT = f"next-{secrets.token_hex(8)}"
 
 
 @functools.cache
-def template_digest() -> str:
-    """Changes whenever row.html does: rows cached before a deploy are not reused after it."""
-    source = get_template(ROW_TEMPLATE).template.source
+def template_digest(name: str = ROW_TEMPLATE) -> str:
+    """Changes whenever the row's template does: rows cached before a deploy are not reused after it."""
+    source = get_template(name).template.source
     return hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
 
 
@@ -75,7 +79,7 @@ def row_version(job: Job) -> str:
     shown = [
         *(job.code, job.provider, job.kind, job.external_id, job.created, job.credential_id),
         *(job.status, job.provider_status, job.title, job.model, job.error, job.stale),
-        *(row_media(job), str(job.credits_used)),
+        *(row_media(job), str(job.credits_used), job.completed, job.credential.label),
     ]
     return hashlib.blake2b(json.dumps(shown, default=str).encode(), digest_size=8).hexdigest()
 
@@ -83,8 +87,10 @@ def row_version(job: Job) -> str:
 class Viewer:
     """What of a row depends on who looks, and how: asked once per key for a page of rows."""
 
-    def __init__(self, request):
+    def __init__(self, request, display: Display | None = None):
         self.request = request
+        self.display = display or display_for(request)
+        self.template = TABLE_ROW_TEMPLATE if self.display.table else ROW_TEMPLATE
         self.user = request.user
         self.htmx = bool(getattr(request, "htmx", False))
         self.can_refresh: dict[int, bool] = {}
@@ -103,7 +109,8 @@ class Viewer:
         owner = job.credential.owner
         seen_as = "own" if owner.pk == self.user.pk else f"shared:{owner.pk}:{owner.get_username()}"
         form = ("refresh" + ("-htmx" if self.htmx else "")) if self.refreshes(job) else "-"
-        return f"row:{template_digest()}:{job.pk}:{version}:{seen_as}:{form}:{self.setting}"
+        layout = self.display.key
+        return f"row:{template_digest(self.template)}:{job.pk}:{version}:{seen_as}:{form}:{self.setting}:{layout}"
 
     def fill(self, html: str) -> SafeString:
         """A rendered row with this request's CSRF token and return path in their slots."""
@@ -125,7 +132,7 @@ def row_values(viewer: Viewer, job: Job) -> dict:
         several = len(m["tracks"]) > 1
         players = [(t.get("title") or title, n if several else 0, t) for n, t in enumerate(m["tracks"], 1)]
     images = m["images"]
-    return {
+    values = {
         "title": title,
         "provider": PROVIDERS.get(job.provider, job.provider),
         "kind": KINDS.get(job.kind, job.kind),
@@ -150,6 +157,25 @@ def row_values(viewer: Viewer, job: Job) -> dict:
             else ""
         ),
     }
+    if viewer.display.table:
+        values.update(table_values(viewer, job))
+    return values
+
+
+def table_values(viewer: Viewer, job: Job) -> dict:
+    """What only the table prints: its cells are short, the numbers bare (the header names them)."""
+    values = {
+        "key": job.credential.label,
+        "credits_number": credits(job.credits_used) if job.credits_used is not None else "",
+        # The first of the job's own tracks (a denoise's cleaned one, not what it was given).
+        "play": {"src": tracks[0]["src"]} if (tracks := row_media(job)["tracks"]) else None,
+        "columns": viewer.display.columns,
+    }
+    if "completed" in viewer.display.columns and job.completed:
+        done = timezone.localtime(job.completed)
+        values["completed_iso"] = done.isoformat()
+        values["completed"] = f"{done:%b} {done.day}, {done.year}, {done:%H:%M}"
+    return values
 
 
 def row_context(viewer: Viewer, job: Job, version: str | None = None) -> dict:
@@ -170,12 +196,13 @@ def row_context(viewer: Viewer, job: Job, version: str | None = None) -> dict:
 def render_row(viewer: Viewer, job: Job, version: str | None = None) -> str:
     """One row, with its slots unfilled. Without the request: context processors would run
     once per row, and the row must not depend on anything its cache key does not hold."""
-    return get_template(ROW_TEMPLATE).template.render(Context(row_context(viewer, job, version), autoescape=True))
+    return get_template(viewer.template).template.render(Context(row_context(viewer, job, version), autoescape=True))
 
 
-def rows_html(request, jobs: list[Job]) -> list[SafeString]:
-    """Each job's row, from the cache where it holds one, rendered (and stored) where not."""
-    viewer = Viewer(request)
+def rows_html(request, jobs: list[Job], display: Display | None = None) -> list[SafeString]:
+    """Each job's row, from the cache where it holds one, rendered (and stored) where not; in
+    the given display, else the one the request asks for (preferences.history.display_for)."""
+    viewer = Viewer(request, display)
     cache = caches["rows"]
     versions = {job.pk: row_version(job) for job in jobs}
     keys = {job.pk: viewer.key(job, versions[job.pk]) for job in jobs}

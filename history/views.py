@@ -14,6 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from archive.display import prefetch as archive_rows
+from preferences.history import display_for
+from preferences.history import header as table_header
+from preferences.history import menu as columns_menu
 from preferences.models import HistoryPreferences
 from providers.http import ProviderError
 from providers.models import Credential
@@ -76,12 +79,18 @@ def job_list(request):
     page = page_rows(filters, cursor, request.user)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
+    display = display_for(request)
+    # The page's own links keep a layout the address asked for.
+    links = {**params, **display.params}
     context = {
         "filters": filters,
-        "rows": row_cache.rows_html(request, page),
-        "next_url": list_url({**params, "cursor": make_cursor(page[-1])}) if more else "",
+        "rows": row_cache.rows_html(request, page, display),
+        "next_url": list_url({**links, "cursor": make_cursor(page[-1])}) if more else "",
         "after_cursor": bool(cursor),
         "params": params,
+        "display": display,
+        # The table's columns with the selection column first.
+        "colspan": len(display.columns) + 1,
     }
     fragment = request.htmx and not request.htmx.history_restore_request
     if fragment and request.htmx.target != RESULTS_TARGET:
@@ -89,12 +98,33 @@ def job_list(request):
         return render(request, "history/list.html#rows", context)
     context.update(page_context(request, filters, params, any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
+    context["active_filters"] = active_filters(filters, params, keep=display.params)
+    if display.table:
+        context["header"] = table_header(display, sort_headers(request.GET.get("sort", ""), links))
+        context["columns_menu"] = columns_menu(display.columns)
     if fragment:
         # The filter form: the results region, and a clean URL for the address bar.
         response = render(request, "history/list.html#results", context)
-        response["HX-Push-Url"] = list_url(params)
+        response["HX-Push-Url"] = list_url(links)
         return response
     return render(request, "history/list.html", context)
+
+
+def sort_headers(sort: str, params: dict[str, str]) -> dict[str, dict]:
+    """The sortable columns' header links, by sort name: {url, aria_sort}. The column sorted
+    by now turns the other way, another starts descending; the default order ("-created") is
+    never written out, nor a cursor kept."""
+    current = sort or "-created"
+    kept = {k: v for k, v in params.items() if k not in ("sort", "cursor")}
+    links = {}
+    for column in ("created", "completed", "duration", "credits"):
+        wanted = column if current == f"-{column}" else f"-{column}"
+        aria = "descending" if current == f"-{column}" else "ascending" if current == column else "none"
+        links[column] = {
+            "url": list_url({**kept, **({} if wanted == "-created" else {"sort": wanted})}),
+            "aria_sort": aria,
+        }
+    return links
 
 
 def keys_to_walk(filters: JobFilter, user) -> list[int]:
@@ -176,13 +206,12 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
     """What the full page shows above the rows: counts, dashboard, keys and syncs."""
     user = request.user
     own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
-    preferences = HistoryPreferences.for_user(user)
-    summary = notices.notices(own_keys, preferences.dismissed_notices)
+    summary = notices.notices(own_keys, HistoryPreferences.for_request(request).dismissed_notices)
     facets = dashboard.facet_options(dashboard.facet_counts(filters, user), params)
     return {
         "facets": facets,
         "matching": next(option["count"] for option in facets["status"] if option["checked"]),
-        **strip_context(request, filters, preferences),
+        **strip_context(request, filters),
         "export_query": urlencode(params),
         "more_filters_open": bool(set(params) & MORE_FILTERS),
         "own_keys": own_keys,
@@ -190,20 +219,20 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         "usable_keys": [key for key in own_keys if key.usable],
         "active_runs": summary.active,
         "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
-        "active_filters": active_filters(filters, params),
         "min_search": search.TRIGRAM,
     }
 
 
-def strip_context(request, filters: JobFilter, preferences: HistoryPreferences | None = None) -> dict:
+def strip_context(request, filters: JobFilter) -> dict:
     """The 30-day strip, or only its fold when the person folded it away: a folded strip is
     not computed at all (its GROUP BY is the full page's dearest query)."""
-    folded = (preferences or HistoryPreferences.for_user(request.user)).strip_folded
+    folded = HistoryPreferences.for_request(request).strip_folded
     return {"strip_folded": folded, "dash": None if folded else dashboard.dashboard(filters, request.user)}
 
 
-def active_filters(filters: JobFilter, params: dict[str, str]) -> list[dict]:
-    """The filters in effect, each with the URL of the list without it."""
+def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, str]) -> list[dict]:
+    """The filters in effect, each with the URL of the list without it (and with `keep`, the
+    parameters that are not filters, such as the layout)."""
     chips = []
     for name, value in params.items():
         field = filters.form.fields[name]
@@ -218,7 +247,7 @@ def active_filters(filters: JobFilter, params: dict[str, str]) -> list[dict]:
                 "name": name,
                 "label": field.label,
                 "value": shown,
-                "url": list_url({k: v for k, v in params.items() if k != name}),
+                "url": list_url({**{k: v for k, v in params.items() if k != name}, **keep}),
             }
         )
     return chips
