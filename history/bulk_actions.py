@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -219,10 +219,11 @@ def _zip_run(request, selection: Selection) -> HttpResponse:
 def _remove_counts(request, selection: Selection) -> tuple[int, int, int]:
     """How many of the chosen jobs are the person's (removable), and how many are
     teammates', from how many teammates."""
-    jobs = selection.jobs
-    mine = jobs.filter(credential__owner=request.user).count()
-    others = jobs.exclude(credential__owner=request.user).values("credential__owner").distinct().count()
-    return mine, len(selection.pks) - mine, others
+    theirs = ~Q(credential__owner=request.user)
+    counts = selection.jobs.aggregate(
+        mine=Count("pk", filter=~theirs), owners=Count("credential__owner", filter=theirs, distinct=True)
+    )
+    return counts["mine"], len(selection.pks) - counts["mine"], counts["owners"]
 
 
 def remove_text(mine: int, theirs: int, owners: int) -> str:

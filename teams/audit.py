@@ -53,23 +53,12 @@ def record_for_job(actor, verb: str, job, detail: str = "") -> list[AuditEvent]:
     return [record(actor, verb, team=team, subject=subject) for team in teams or [None]]
 
 
-def record_for_jobs(actor, verb: str, jobs) -> int:
-    """record_for_job() for many jobs at once (a bulk removal): the same events, written in
-    a few statements rather than one per job. `jobs` have their credential loaded."""
-    keys = {job.credential_id for job in jobs}
-    teams: dict[int, list] = {}
-    for share in Share.objects.filter(credential_id__in=keys).select_related("team"):
-        teams.setdefault(share.credential_id, []).append(share.team)
-    user = actor if actor is not None and actor.is_authenticated else None
-    events = [
-        AuditEvent(
-            team=team,
-            actor=user,
-            actor_name=user.get_username() if user else "",
-            verb=str(verb),
-            subject=describe_job(job)[:SUBJECT_MAX],
-        )
-        for job in jobs
-        for team in teams.get(job.credential_id) or [None]
-    ]
-    return len(AuditEvent.objects.bulk_create(events, batch_size=1000))
+def record_for_jobs(actor, verb: str, credential, names: list[str]) -> list[AuditEvent]:
+    """record_for_job() for many jobs of one key at once (a bulk removal): one event per team
+    the key is shared with (or one for the admin), naming how many and the first few, rather
+    than thousands of events."""
+    shown = ", ".join(f"“{name}”" for name in names[:3])
+    more = f" and {len(names) - 3:,} more" if len(names) > 3 else ""
+    subject = f"{len(names):,} job{'s' if len(names) != 1 else ''} of key {credential.label}: {shown}{more}"
+    teams = [share.team for share in Share.objects.filter(credential=credential).select_related("team")]
+    return [record(actor, verb, team=team, subject=subject) for team in teams or [None]]
