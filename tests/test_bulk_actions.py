@@ -283,3 +283,12 @@ def test_without_script_the_ticked_boxes_go_with_the_buttons(alice_client, key):
     # A plain form post: one `job` field per ticked box, and the button's action.
     response = alice_client.post("/history/bulk/", {"action": "remove", "job": [str(jobs[0].code), str(jobs[2].code)]})
     assert "Remove 2 jobs of yours." in response.text
+
+
+def test_removing_a_job_buried_before_keeps_one_tombstone(alice, alice_client, key):
+    """A job imported again after a removal (history.importer) is removed again: its old
+    tombstone is kept, not doubled, and the removal goes through."""
+    jobs = make_jobs(key, 2)
+    Tombstone.objects.create(credential=key, external_id=jobs[0].external_id)
+    post(alice_client, "remove", confirm=True, job=codes(jobs))
+    assert not Job.objects.exists() and Tombstone.objects.filter(credential=key).count() == 2
