@@ -280,6 +280,9 @@ def bulk(request):
     try:
         selection = resolve(request, request.POST)
     except BadSelection as e:
+        if request.htmx:
+            # Said in the dialog: htmx swaps no 4xx answer, which would leave the click unanswered.
+            return render(request, "history/bulk.html#refused", {"message": str(e)})
         return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
     lines, possible = action.plan(request, selection) if selection.pks else (["No jobs are selected."], False)
     if request.POST.get("confirm") == "1" and possible:

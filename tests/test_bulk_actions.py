@@ -292,3 +292,8 @@ def test_removing_a_job_buried_before_keeps_one_tombstone(alice, alice_client, k
     Tombstone.objects.create(credential=key, external_id=jobs[0].external_id)
     post(alice_client, "remove", confirm=True, job=codes(jobs))
     assert not Job.objects.exists() and Tombstone.objects.filter(credential=key).count() == 2
+
+
+def test_a_refused_selection_is_said_in_the_dialog_with_htmx(alice_client, key):
+    response = alice_client.post("/history/bulk/", {"action": "remove", "job": "nope"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Not done" in response.text and "Bad job id." in response.text

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from history import bulk_actions
 from history.models import Job
 from tests import test_browser
 
@@ -31,7 +32,7 @@ def checked(page) -> list[bool]:
     return page.eval_on_selector_all(BOXES, "boxes => boxes.map(box => box.checked)")
 
 
-def test_click_shift_click_select_all_then_export_and_remove(sign_in, pod):
+def test_click_shift_click_select_all_then_export_and_remove(sign_in, pod, monkeypatch):
     watched = sign_in()
     page = watched.go("/history/")
     bar = page.locator("#bulk-form")
@@ -44,6 +45,16 @@ def test_click_shift_click_select_all_then_export_and_remove(sign_in, pod):
     assert bar.locator("[data-bulk-count]").inner_text() == "5 selected"
     boxes.nth(3).click()  # one out of the range
     assert bar.locator("[data-bulk-count]").inner_text() == "4 selected"
+
+    # A selection the server refuses says why (here: more codes than one request takes).
+    dialog = page.locator("#bulk-dialog")
+    monkeypatch.setattr(bulk_actions, "BULK_MAX", 3)
+    page.get_by_role("button", name="Export CSV").click()
+    dialog.wait_for(state="visible")
+    assert "At most 3 jobs at once" in dialog.inner_text()
+    dialog.get_by_role("button", name="Close").click()
+    dialog.wait_for(state="hidden")
+    monkeypatch.undo()
 
     # A row swapped by its poll comes back ticked; so does the selection after more rows load.
     code = boxes.nth(2).get_attribute("value")
@@ -62,7 +73,6 @@ def test_click_shift_click_select_all_then_export_and_remove(sign_in, pod):
     assert all(checked(page))
 
     page.get_by_role("button", name="Export CSV").click()
-    dialog = page.locator("#bulk-dialog")
     dialog.wait_for(state="visible")
     assert "Export 120 jobs as CSV" in dialog.inner_text()
     with page.expect_download() as download:
