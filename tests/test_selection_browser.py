@@ -103,4 +103,12 @@ def test_click_shift_click_select_all_then_export_and_remove(sign_in, pod, monke
         dialog.get_by_role("button", name="Remove from Genboard").click()
     assert "Removed 2 jobs from Genboard" in page.get_by_role("status").inner_text()
     assert Job.objects.count() == 118 and not Job.objects.filter(code__in=picked).exists()
+
+    # The table layout: the same checkboxes, in its first column.
+    page = watched.go("/history/?layout=table")
+    boxes = page.locator("#rows td.col-select input.job-select")
+    boxes.nth(0).click()
+    boxes.nth(2).click(modifiers=["Shift"])
+    assert checked(page)[:4] == [True, True, True, False]
+    assert page.locator("#bulk-form [data-bulk-count]").inner_text() == "3 selected"
     watched.assert_clean()
