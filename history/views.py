@@ -385,7 +385,7 @@ def _export(request, content_type: str, extension: str):
     if filters.is_bound and not filters.is_valid():
         return HttpResponseBadRequest(f"Bad filter: {filters.error_text}", content_type="text/plain; charset=utf-8")
     try:
-        started = export_jobs.start(request, filters, extension)
+        started = export_jobs.start(request, filters.qs, extension, request.GET.urlencode())
     except export_jobs.Busy as busy:
         response = HttpResponse(
             "Another export of yours is under way: one at a time. Try again when it is done.",
