@@ -17,6 +17,7 @@ urlpatterns = [
     path("history/", include("annotations.urls")),
     path("public/", include("public_links.urls")),
     path("teams/", include("teams.urls")),
+    path("preferences/", include("preferences.urls")),
     path("files/", include("archive.urls")),
     path("preferences/", include("preferences.urls")),
     path("admin/", admin.site.urls),

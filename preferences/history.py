@@ -103,7 +103,7 @@ def display_for(request) -> Display:
     asked = request.GET.get("layout", "")
     if asked == HistoryPreferences.Layout.CARDS:
         return Display(asked, (), from_url=True)
-    prefs = HistoryPreferences.for_user(request.user)
+    prefs = HistoryPreferences.for_request(request)
     if asked in LAYOUTS:
         return Display(asked, saved_columns(prefs), from_url=True)
     if prefs.layout == HistoryPreferences.Layout.TABLE:

@@ -488,10 +488,11 @@ def test_no_match_tells_how_to_clear_the_filters(client, alice, studio):
     assert 'href="/history/?provider=apimall"' in text and 'href="/history/?q=nothing-like-this"' in text
 
 
-def test_a_rejected_key_of_yours_is_a_banner_to_its_page(client, alice, studio):
+def test_a_rejected_key_of_yours_is_a_notice_to_its_page(client, alice, studio):
     Credential.objects.filter(pk=studio["pod"].pk).update(status="rejected", last_error="Invalid API key")
     client.force_login(alice)
     text = unescape(client.get("/history/").text)
+    assert "1 key needs attention" in text  # the summary line; the details under it say which
     assert "AudioPod rejected your key “Pod”" in text and "Invalid API key" in text
     assert f'href="/keys/{studio["pod"].code}/">Fix the key' in text
 
