@@ -10,12 +10,14 @@ restore.js is for.
 import os
 from datetime import timedelta
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from annotations.models import Star
 from history.models import Job, SyncRun
 from preferences.models import HistoryPreferences
 from providers.models import Credential
@@ -197,17 +199,6 @@ def test_slash_j_k_enter(open_page, history):
 
 def test_x_selects_and_s_stars_the_current_row(open_page, history):
     page = open_page()
-    # The selection box and the star are other helpers' (row DOM contract): stand-ins here.
-    page.evaluate(
-        """() => document.querySelectorAll('#rows [data-job]').forEach((row) => {
-             const box = document.createElement('input'); box.type = 'checkbox'; box.className = 'job-select';
-             const star = document.createElement('button'); star.type = 'button'; star.dataset.action = 'star';
-             star.addEventListener('click', () => {
-               star.dataset.clicked = String(Number(star.dataset.clicked || 0) + 1);
-             });
-             row.append(box, star);
-           })"""
-    )
     ids = row_ids(page)
     page.keyboard.press("j")
     page.keyboard.press("j")
@@ -216,8 +207,9 @@ def test_x_selects_and_s_stars_the_current_row(open_page, history):
     page.keyboard.press("x")
     assert not page.is_checked(f"#{ids[1]} input.job-select")
     page.keyboard.press("s")
-    assert page.get_attribute(f"#{ids[1]} button[data-action=star]", "data-clicked") == "1"
-    assert page.get_attribute(f"#{ids[0]} button[data-action=star]", "data-clicked") is None
+    page.wait_for_selector(f"#{ids[1]} button[data-action=star][aria-pressed=true]")
+    assert page.get_attribute(f"#{ids[0]} button[data-action=star]", "aria-pressed") == "false"
+    assert list(Star.objects.values_list("job__code", flat=True)) == [UUID(ids[1].removeprefix("job-"))]
     # From the selection box itself (a click on it focuses it), the keys still work.
     page.click(f"#{ids[2]} input.job-select")
     page.keyboard.press("x")
