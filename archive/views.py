@@ -134,12 +134,18 @@ def _zip_jobs(request) -> tuple[list[int], str] | HttpResponse:
 
 @require_safe
 def bulk_zip(request):
-    """One zip of the archived files of many jobs, named by title, streamed as it is made
-    (zipstream-ng): no zip is held in memory or written to disk, one file is open at a time."""
+    """One zip of the archived files of many jobs (the `job` ids or the history's filters)."""
     picked = _zip_jobs(request)
     if isinstance(picked, HttpResponse):
         return picked
-    pks, note = picked
+    return zip_response(*picked)
+
+
+def zip_response(pks: list[int], note: str = "") -> StreamingHttpResponse:
+    """The archived files of these jobs in one zip, named by title, streamed as it is made
+    (zipstream-ng): no zip is held in memory or written to disk, one file is open at a time.
+    `note`, when given, goes into the zip as "about this download.txt". Also the history's
+    bulk "Download files" (history/bulk_actions.py), which picks the jobs itself."""
     files = (
         ArchivedFile.objects.filter(job_id__in=pks, state=ArchivedFile.State.DONE)
         .select_related("job")

@@ -20,10 +20,12 @@ Then, in this process, with Django's test Client as the big user, it times each 
 (p50/p95 over `--requests` runs after warm-up) and counts its queries: the rows fragment
 (HX-Request), first page and deep (page 2,000, or the last page of a shorter filtered list:
 the cursor of its previous page's last row is built once with an OFFSET), unfiltered, with
-each filter and with search, and each sort (history.sorting); the full page (counts,
-dashboard and the failed count by error, with a cold and a warm cache); and, side by side,
-the admin changelist of the same jobs as a superuser (ours, whose count is capped, and the
-same admin with Django's stock Paginator), plus a stock
+each filter and with search, and each sort (history.sorting), and with the big user's own
+stars and tag (`--stars`, `--tagged`: jobs spread over the whole history, marked through
+annotations.bulk); the full page (counts, dashboard and the failed count by error, with a
+cold and a warm cache); and, side by side, the admin changelist of the same jobs as a
+superuser (ours, whose count is capped, and the same admin with Django's stock Paginator),
+plus a stock
 `Paginator(qs, 50)` `.count` and `.page(2000)`: the plain OFFSET + COUNT way.
 
 `--explain` prints the plan of each sort's walks down one of the big user's keys at a deep
@@ -131,8 +133,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per figure (after warm-up)")
     parser.add_argument("--analyze", action="store_true", help="SQLite: ANALYZE after seeding")
     parser.add_argument("--json", help="also write the figures here")
-    parser.add_argument("--only", help="measure only scenarios whose name contains this")
+    parser.add_argument("--only", help="measure only scenarios whose name contains this (comma-separated: any)")
     parser.add_argument("--explain", action="store_true", help="print the plans of the sort walks")
+    parser.add_argument("--stars", type=int, default=1000, help="jobs the big user starred (app annotations)")
+    parser.add_argument("--tagged", type=int, default=2000, help="jobs the big user tagged `keeper`")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--keep", action="store_true", help="keep the database and say where it is")
     where.add_argument("--reuse", help="an existing seeded database: a SQLite path or a PostgreSQL name")
@@ -561,6 +565,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
         return filters.qs.order_by(*filters.order.ordering())
 
     visible = ordered(big, {})
+    keeper = marks(args, big, visible)
     middle = visible.values_list("external_id", flat=True)[len_half(visible)]
     six_months = (datetime.now(UTC) - timedelta(days=180)).date()
     window = {"created_after": str(six_months - timedelta(days=30)), "created_before": str(six_months)}
@@ -589,13 +594,16 @@ def measure(args: argparse.Namespace) -> list[dict]:
         ("period=7d", {"period": "7d"}),
         ("period=month", {"period": "month"}),
         ("period=30d+sort=credits", {"period": "30d", "sort": "credits"}),
+        (f"starred ({args.stars:,} stars)", {"starred": "1"}),
+        (f"tag=keeper ({args.tagged:,} jobs)", {"tag": str(keeper.code)}),
+        ("starred+status=failed", {"starred": "1", "status": "failed"}),
     ]  # fmt: skip
     client = Client()
     client.force_login(big)
     results: list[dict] = []
 
     def want(name: str) -> bool:
-        return not args.only or args.only in name
+        return not args.only or any(part in name for part in args.only.split(","))
 
     def get(url: str, headers: dict | None = None, c=client, row=ROW):
         def call():
@@ -730,6 +738,24 @@ def measure(args: argparse.Namespace) -> list[dict]:
             name = "Paginator(visible, 50): count + page"
             results.append({"name": name, "page": page, "matching": visible.count(), **figure})
     return results
+
+
+def marks(args: argparse.Namespace, big, visible):
+    """The big user's stars and their tag `keeper` on jobs spread over the whole history
+    (made once; a reused database keeps them), through the bulk service (annotations.bulk)."""
+    from annotations import bulk
+    from annotations.models import Star, Tag
+    from history.models import Job
+
+    keeper, _ = Tag.objects.get_or_create(owner=big, name="keeper")
+    if not Star.objects.filter(user=big).exists():
+        rng = random.Random(14)
+        ids = list(visible.values_list("pk", flat=True))
+        started = time.perf_counter()
+        bulk.star(big, Job.objects.filter(pk__in=rng.sample(ids, min(args.stars, len(ids)))))
+        bulk.tag(big, keeper, Job.objects.filter(pk__in=rng.sample(ids, min(args.tagged, len(ids)))))
+        print(f"starred {args.stars:,} and tagged {args.tagged:,} jobs in {time.perf_counter() - started:.1f} s")
+    return keeper
 
 
 def len_half(qs) -> int:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "preferences",
     "saved_views",
     "public_links",
+    "annotations",
 ]
 
 MIDDLEWARE = [

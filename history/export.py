@@ -5,7 +5,9 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from itertools import batched
 
+from annotations import marks as annotation_marks
 from archive import display
 from archive.models import ArchivedFile
 
@@ -30,6 +32,10 @@ FIELDS = [
     "outputs",
     "credential",
     "owner",
+    # The exporting person's own marks (app annotations): appended, so earlier columns stay put.
+    "starred",
+    "tags",
+    "note",
 ]
 CHUNK = 2000
 # A background export (history/export_jobs.py) hears how many rows are written this often.
@@ -57,7 +63,7 @@ def _outputs(job: Job, origin: str) -> list[dict]:
     ]
 
 
-def as_dict(job: Job, origin: str = "") -> dict:
+def as_dict(job: Job, origin: str = "", marks: annotation_marks.Marks = annotation_marks.NONE) -> dict:
     return {
         "id": str(job.code),
         "provider": job.provider,
@@ -78,27 +84,35 @@ def as_dict(job: Job, origin: str = "") -> dict:
         "outputs": _outputs(job, origin),
         "credential": job.credential.label,
         "owner": job.credential.owner.get_username(),
+        "starred": marks.starred,
+        "tags": [name for _, name, _ in marks.tags],
+        "note": marks.note,
     }
 
 
-def export_rows(jobs, origin: str = "", progress: Callable[[int], None] | None = None) -> Iterator[dict]:
+def export_rows(jobs, origin: str = "", progress: Callable[[int], None] | None = None, viewer=None) -> Iterator[dict]:
+    """Each job as a dict of FIELDS; `viewer`'s stars, tags and notes (none without one) read
+    for CHUNK jobs at a time."""
     # In the list's order when the filters chose one (JobFilter's `sort`), else newest first.
     if not jobs.ordered:
         jobs = jobs.order_by(*sorting.DEFAULT.ordering())
     jobs = jobs.select_related("credential__owner").prefetch_related(display.prefetch())
     n = 0
-    for n, job in enumerate(jobs.iterator(chunk_size=CHUNK), 1):
-        yield as_dict(job, origin)
-        if progress and n % PROGRESS_EVERY == 0:
-            progress(n)
+    for chunk in batched(jobs.iterator(chunk_size=CHUNK), CHUNK):
+        marks = annotation_marks.for_jobs(viewer, [job.pk for job in chunk]) if viewer is not None else {}
+        for job in chunk:
+            n += 1
+            yield as_dict(job, origin, marks.get(job.pk, annotation_marks.NONE))
+            if progress and n % PROGRESS_EVERY == 0:
+                progress(n)
     if progress:
         progress(n)
 
 
-def json_stream(jobs, origin: str = "", progress: Callable[[int], None] | None = None) -> Iterator[str]:
+def json_stream(jobs, origin: str = "", progress: Callable[[int], None] | None = None, viewer=None) -> Iterator[str]:
     yield "["
     first = True
-    for row in export_rows(jobs, origin, progress):
+    for row in export_rows(jobs, origin, progress, viewer):
         yield ("" if first else ",\n") + json.dumps(row, ensure_ascii=False)
         first = False
     yield "]\n"
@@ -111,15 +125,16 @@ def _cell(value):
     return value
 
 
-def csv_stream(jobs, origin: str = "", progress: Callable[[int], None] | None = None) -> Iterator[str]:
+def csv_stream(jobs, origin: str = "", progress: Callable[[int], None] | None = None, viewer=None) -> Iterator[str]:
     # A byte order mark first: without it Excel reads UTF-8 as the local code page and
     # mangles every non-Latin title and name.
     yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
-    for n, row in enumerate(export_rows(jobs, origin, progress), 1):
+    for n, row in enumerate(export_rows(jobs, origin, progress, viewer), 1):
         row["outputs"] = json.dumps(row["outputs"], ensure_ascii=False)
+        row["tags"] = json.dumps(row["tags"], ensure_ascii=False)
         writer.writerow({name: _cell(value) for name, value in row.items()})
         if n % 500 == 0:
             yield buffer.getvalue()

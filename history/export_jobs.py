@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
+from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -84,8 +85,10 @@ def held_stream(stream, user_id: int, holder: str):
         free_slot(user_id, holder)
 
 
-def start(request: HttpRequest, filters: JobFilter, fmt: str):
-    """Begin an export for this request: a stream to send now, or a queued Export.
+def start(request: HttpRequest, jobs: QuerySet, fmt: str, query: str):
+    """Begin an export of `jobs` (visible to the person) for this request: a stream to send
+    now, or a queued Export. `query` names the same jobs for a worker: the history's filters
+    as a query string, plus `job` codes for a bulk export of chosen jobs (_jobs_for).
 
     Raises Busy when another export of the person's is under way."""
     user_id = request.user.pk
@@ -95,13 +98,13 @@ def start(request: HttpRequest, filters: JobFilter, fmt: str):
             raise Busy(RETRY_BACKGROUND)
         # Archived files are linked by absolute URLs on this site.
         origin = f"{request.scheme}://{request.get_host()}"
-        if filters.qs[: STREAM_LIMIT + 1].count() <= STREAM_LIMIT:
-            stream, holder = held_stream(STREAMS[fmt](filters.qs, origin), user_id, holder), None
+        if jobs[: STREAM_LIMIT + 1].count() <= STREAM_LIMIT:
+            stream, holder = held_stream(STREAMS[fmt](jobs, origin, viewer=request.user), user_id, holder), None
             return stream
         job = Export.objects.create(
             owner_id=user_id,
             format=fmt,
-            query=request.GET.urlencode(),
+            query=query,
             origin=origin,
             time_zone=timezone.get_current_timezone_name(),
         )
@@ -112,14 +115,18 @@ def start(request: HttpRequest, filters: JobFilter, fmt: str):
             free_slot(user_id, holder)
 
 
-def _filters_for(job: Export) -> JobFilter:
-    """The history's filters as the owner's request had them, outside any request."""
+def _jobs_for(job: Export) -> QuerySet:
+    """The jobs the owner's request named, outside any request: those matching the
+    history's filters, and among them only the `job` codes when a bulk export chose some
+    (history/bulk_actions.py checked them when it queued the export)."""
     request = HttpRequest()
     request.user = job.owner
     request.GET = QueryDict(job.query)
     filters = JobFilter(request.GET or None, queryset=Job.objects.visible_to(job.owner), request=request)
     filters.is_valid()
-    return filters
+    # Joined by commas in one parameter: QueryDict refuses more than 1,000 of them.
+    codes = [code for value in request.GET.getlist("job") for code in value.split(",")]
+    return filters.qs.filter(code__in=codes) if codes else filters.qs
 
 
 def export_pace() -> float:
@@ -149,8 +156,8 @@ def run(export_id: int) -> str:
     began = timezone.now()
     try:
         with timezone.override(job.time_zone or "UTC"):
-            filters = _filters_for(job)
-            total = filters.qs.count()
+            jobs = _jobs_for(job)
+            total = jobs.count()
         Export.objects.filter(pk=job.pk).update(state=Export.State.RUNNING, total=total, touched=timezone.now())
 
         pacer = Pacer(export_pace())
@@ -160,7 +167,7 @@ def run(export_id: int) -> str:
             pacer.rest()
 
         with tempfile.TemporaryFile() as out:
-            for chunk in STREAMS[job.format](filters.qs, job.origin, progress):
+            for chunk in STREAMS[job.format](jobs, job.origin, progress, viewer=job.owner):
                 out.write(chunk.encode())
             size = out.tell()
             out.seek(0)

@@ -17,9 +17,12 @@ from django.core.validators import MinLengthValidator
 from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
 
+from annotations import access as annotation_access
+from annotations import search as annotation_search
+from annotations.models import JobTag, Star, Tag
 from providers.models import Credential
 from providers.registry import CHOICES
-from teams.models import Team
+from teams.models import Share, Team
 
 from . import search, sorting
 from .models import Job
@@ -126,6 +129,23 @@ class CheckFilter(django_filters.Filter):
     field_class = forms.BooleanField
 
 
+def _my_tags(request):
+    if not request.user.is_authenticated:
+        return Tag.objects.none()
+    return annotation_access.visible_tags(request.user).select_related("team").order_by("name", "team__name")
+
+
+class TagChoiceField(forms.ModelChoiceField):
+    """Tags by name; a team's tags say whose they are."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} (team {obj.team.name})" if obj.team_id else obj.name
+
+
+class TagChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = TagChoiceField
+
+
 class JobFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
@@ -185,6 +205,12 @@ class JobFilter(django_filters.FilterSet):
     period = django_filters.ChoiceFilter(
         choices=PERIODS, method="within", label="Presets", empty_label="Any time", widget=forms.RadioSelect
     )
+    # The viewer's own marks (app annotations): stars are personal; a tag is the viewer's
+    # own or one of their teams'.
+    starred = CheckFilter(
+        method="starred_only", label="Starred only", widget=forms.CheckboxInput(attrs={"value": "1"})
+    )
+    tag = TagChoiceFilter(queryset=_my_tags, to_field_name="code", method="tagged", label="Tag", empty_label="Any tag")
     # The order (history.sorting), kept in the form so that filtering keeps it; the list's
     # "Sort" menu and the table's headers link to it.
     sort = django_filters.ChoiceFilter(
@@ -207,6 +233,8 @@ class JobFilter(django_filters.FilterSet):
             "created_after",
             "created_before",
             "period",
+            "starred",
+            "tag",
             "sort",
         ]
 
@@ -225,15 +253,19 @@ class JobFilter(django_filters.FilterSet):
         # How a search narrowed the jobs, once `qs` is built: history.views reads pages by it.
         self.search_plan = search.Plan()
         self._searched = None  # the term search_plan was made for
+        self._marked = None  # the viewer's jobs whose tags or note match it
 
     def search(self, queryset, name, value):
-        """Title, prompt, file name (Munsit's jobs are titled by it) and external id."""
+        """Title, prompt, file name (Munsit's jobs are titled by it) and external id; and the
+        viewer's own tag names and notes (annotations.search)."""
         value = value.strip()
         if not value:
             return queryset
         # The list filters twice (history.views.page_rows): the index is asked once.
         plan = self.search_plan if self._searched == value else None
-        queryset, self.search_plan = search.search(queryset, value, plan)
+        if plan is None:
+            self._marked = annotation_search.marked_jobs(self.request.user if self.request else None, value)
+        queryset, self.search_plan = search.search(queryset, value, plan, also=self._marked)
         self._searched = value
         return queryset
 
@@ -250,6 +282,23 @@ class JobFilter(django_filters.FilterSet):
 
     def sorted_by(self, queryset, name, value):
         return queryset.order_by(*sorting.get(value).ordering())
+
+    def starred_only(self, queryset, name, value):
+        """The viewer's starred jobs: a page reads the viewer's stars (a person stars a
+        small part of a history) rather than walking the history for them."""
+        if not value:
+            return queryset
+        self.search_plan.per_key = False
+        return queryset.filter(pk__in=Star.objects.filter(user=self.request.user).values("job_id"))
+
+    def tagged(self, queryset, name, tag):
+        """Jobs with the tag; a team's tag only on jobs shared with that team (where its
+        members see it). Read from the tag's links, like the starred filter."""
+        self.search_plan.per_key = False
+        queryset = queryset.filter(pk__in=JobTag.objects.filter(tag=tag).values("job_id"))
+        if tag.team_id:
+            queryset = queryset.filter(credential__in=Share.objects.filter(team_id=tag.team_id).values("credential_id"))
+        return queryset
 
     def after(self, queryset, name, day):
         return queryset.filter(created__gte=day_start(day))

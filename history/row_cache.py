@@ -4,15 +4,18 @@ The list answers many times a second and each answer holds 50 rows; rendering th
 about 94 % of a page's CPU (issue 13). A row's markup depends on the job (everything
 `row_version` covers), on the row template itself, and on the viewer only through: whether
 they own the key (else "shared by" its owner), whether they may refresh it (their team role),
-their time zone and language. So the cache key holds exactly those, and a changed status,
-title, output, role or owner's name is a different key: a cached row is never stale, and
-never one rendered for someone with other rights. The layout (cards, or the dense table with
-the person's columns in their order: preferences.history.Display) is in the key too. Times
-are sent absolute (in the viewer's zone) and made relative in the browser
-(static/js/genboard.js), so a cached row never says "3 minutes ago" for hours.
+their time zone and language, and their own marks on it (star, tags, note: annotations.marks,
+read for the whole page at once, in the key as a digest). So the cache key holds exactly
+those, and a changed status, title, output, role, owner's name or mark is a different key: a
+cached row is never stale, and never one rendered for someone with other rights or marks.
+The layout (cards, or the dense table with the person's columns in their order:
+preferences.history.Display) is in the key too. Times are sent absolute (in the viewer's
+zone) and made relative in the browser (static/js/genboard.js), so a cached row never says
+"3 minutes ago" for hours.
 
-Rows that offer "Refresh now" hold a form with the person's CSRF token and, without htmx, the
-page to come back to: they are cached with slots in those places, filled for each answer.
+Rows hold forms (the star; "Refresh now" on unfinished ones) with the person's CSRF token
+and, without htmx, the page to come back to: they are cached with slots in those places,
+filled for each answer.
 
 The cache is this process's memory (CACHES["rows"], LocMemCache): a read costs no network
 round trip, since keys carry versions processes that each hold their own copies never
@@ -34,6 +37,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from annotations import marks as annotation_marks
 from preferences.history import Display, display_for
 from providers.registry import CHOICES
 from teams import access
@@ -44,6 +48,8 @@ from .templatetags.history_extras import credits, duration, media
 ROW_TEMPLATE = "history/row.html"
 # The table layout's row: one line, its cells in the person's column order.
 TABLE_ROW_TEMPLATE = "history/row_table.html"
+# Included by the row: its source is part of the template digest too.
+ROW_INCLUDES = ["annotations/star.html"]
 # Unfinished rows on screen ask for their latest state this often.
 ROW_POLL_SECONDS = 5
 # Cached rows live this long unless the cache needs the room first.
@@ -58,8 +64,9 @@ NEXT_SLOT = f"next-{secrets.token_hex(8)}"
 
 @functools.cache
 def template_digest(name: str = ROW_TEMPLATE) -> str:
-    """Changes whenever the row's template does: rows cached before a deploy are not reused after it."""
-    source = get_template(name).template.source
+    """Changes whenever the row's template (or what it includes) does: rows cached before a
+    deploy are not reused after it."""
+    source = "".join(get_template(n).template.source for n in [name, *ROW_INCLUDES])
     return hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
 
 
@@ -95,6 +102,15 @@ class Viewer:
         self.htmx = bool(getattr(request, "htmx", False))
         self.can_refresh: dict[int, bool] = {}
         self.setting = f"{timezone.get_current_timezone_name()}|{translation.get_language()}"
+        # This viewer's marks on the rows asked about (prefetch()); personal, so in the key.
+        self.marks: dict[int, annotation_marks.Marks] = {}
+
+    def prefetch(self, jobs: list[Job]) -> None:
+        """Read this viewer's marks on all these jobs at once (two queries for a page)."""
+        self.marks = annotation_marks.for_jobs(self.user, [job.pk for job in jobs])
+
+    def marks_of(self, job: Job) -> annotation_marks.Marks:
+        return self.marks.get(job.pk, annotation_marks.NONE)
 
     def refreshes(self, job: Job) -> bool:
         """ "Refresh now" (teams.access.can_refresh): unfinished jobs, for the key's owner and
@@ -109,11 +125,13 @@ class Viewer:
         owner = job.credential.owner
         seen_as = "own" if owner.pk == self.user.pk else f"shared:{owner.pk}:{owner.get_username()}"
         form = ("refresh" + ("-htmx" if self.htmx else "")) if self.refreshes(job) else "-"
-        layout = self.display.key
-        return f"row:{template_digest(self.template)}:{job.pk}:{version}:{seen_as}:{form}:{self.setting}:{layout}"
+        layout, marks = self.display.key, self.marks_of(job).digest
+        key = f"row:{template_digest(self.template)}:{job.pk}:{version}:{seen_as}:{form}:{marks}"
+        return f"{key}:{self.setting}:{layout}"
 
     def fill(self, html: str) -> SafeString:
-        """A rendered row with this request's CSRF token and return path in their slots."""
+        """A rendered row with this request's CSRF token and return path in their slots
+        (every row has them: its star button is a form)."""
         if CSRF_SLOT in html:
             html = html.replace(CSRF_SLOT, get_token(self.request))
             html = html.replace(NEXT_SLOT, escape(self.request.get_full_path()))
@@ -188,8 +206,12 @@ def row_context(viewer: Viewer, job: Job, version: str | None = None) -> dict:
         "version": version or row_version(job),
         "poll_seconds": ROW_POLL_SECONDS,
         "shared_by": "" if owner.pk == viewer.user.pk else owner.get_username(),
+        "marks": viewer.marks_of(job),
         "csrf_slot": CSRF_SLOT,
         "next_slot": "" if viewer.htmx else NEXT_SLOT,
+        # The star's form comes back to the page without JS, whoever's request cached the row
+        # (its key does not say whether that was htmx's).
+        "star_next": NEXT_SLOT,
     }
 
 
@@ -203,6 +225,7 @@ def rows_html(request, jobs: list[Job], display: Display | None = None) -> list[
     """Each job's row, from the cache where it holds one, rendered (and stored) where not; in
     the given display, else the one the request asks for (preferences.history.display_for)."""
     viewer = Viewer(request, display)
+    viewer.prefetch(jobs)
     cache = caches["rows"]
     versions = {job.pk: row_version(job) for job in jobs}
     keys = {job.pk: viewer.key(job, versions[job.pk]) for job in jobs}

@@ -62,12 +62,20 @@ def condition(term: str) -> Q:
     )
 
 
-def search(queryset: QuerySet, term: str, plan: Plan | None = None) -> tuple[QuerySet, Plan]:
+def search(queryset: QuerySet, term: str, plan: Plan | None = None, also: Q | None = None) -> tuple[QuerySet, Plan]:
     """`queryset` narrowed to jobs matching `term`, and how to read pages of it (`plan`: one
-    made earlier for the same term, to filter another queryset the same way)."""
-    found = queryset.filter(condition(term))
+    made earlier for the same term, to filter another queryset the same way).
+
+    `also`: jobs that match besides, whatever their text says (the viewer's jobs whose tags
+    or note match: annotations.search), as a condition on their ids; None for none, and
+    then the query is exactly the one everyone else's search makes."""
     plan = plan or make_plan(queryset.db, term)
-    return (found if plan.ids is None else found.filter(pk__in=plan.ids)), plan
+    match = condition(term)
+    if plan.ids is not None:
+        match &= Q(pk__in=plan.ids)
+    if also is not None:
+        match |= also
+    return queryset.filter(match), plan
 
 
 def make_plan(using: str, term: str) -> Plan:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import removal, views, views_exports
+from . import bulk_actions, removal, views, views_exports
 
 app_name = "history"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("export.csv", views.export_csv, name="export_csv"),
     path("exports/<uuid:code>/", views_exports.export_page, name="export"),
     path("exports/<uuid:code>/download/", views_exports.export_download, name="export_download"),
+    path("bulk/", bulk_actions.bulk, name="bulk"),
     path("import/", views.import_tasks, name="import"),
     path("sync/", views.sync_all, name="sync_all"),
     path("sync/<uuid:code>/", views.sync_now, name="sync_now"),

@@ -12,34 +12,41 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from annotations.views import panel_context as marks_context
 from archive.display import prefetch as archive_rows
 from preferences.history import display_for
 from preferences.history import header as table_header
 from preferences.history import menu as columns_menu
+from preferences.models import HistoryPreferences
 from providers.http import ProviderError
 from providers.models import Credential
 from teams import access, audit
 from teams.models import Team
 
-from . import actions, dashboard, error_breakdown, export_jobs, row_cache, search, sorting
+from . import actions, dashboard, error_breakdown, export_jobs, notices, row_cache, search, sorting
 from .filters import JobFilter
 from .forms import ImportForm, RenameForm, rejected_text
 from .importer import import_task_ids
 from .lineage import lineage
 from .models import Export, Job, SyncRun
 from .sorting import list_url
-from .tasks import ACTIVE_RUN_WINDOW, enqueue_sync
+from .tasks import enqueue_sync
 
 PAGE_SIZE = 50
 # The filter form targets this element: its answer is the page's body, not just rows.
 RESULTS_TARGET = "history-results"
+# The 30-day strip's fold posts to the preferences and gets the strip back from here.
+STRIP_TARGET = "dash"
 # More visible keys than this, and one walk down the whole history by date beats a walk per key.
 MAX_KEY_WALKS = 50
 # Stands for the key in the one compiled walk of page_rows(): no key has a negative id (and
 # it is inside an integer column's range, which Django checks when it compiles a lookup).
 SOME_KEY = -2_147_483_000
 # Filters behind "More filters" (open when one of them is in use).
-MORE_FILTERS = {"kind", "model", "credential", "team", "has_error", "created_after", "created_before", "period"}
+MORE_FILTERS = {
+    *("kind", "model", "credential", "team", "has_error", "created_after", "created_before", "period"),
+    *("starred", "tag"),
+}
 
 
 @vary_on_headers("HX-Request", "HX-Target")
@@ -48,6 +55,9 @@ def job_list(request):
     filters = JobFilter(request.GET or None, queryset=jobs, request=request, min_search=search.TRIGRAM)
     params = filters.valid_data()
     sort = filters.order
+    if request.htmx and request.htmx.target == STRIP_TARGET:
+        # The strip just folded or unfolded (preferences.views.strip redirects here): itself alone.
+        return render(request, "history/dashboard.html", {**strip_context(request, filters, params), "params": params})
     cursor_value = request.GET.get("cursor", "")
     cursor = sorting.parse_cursor(sort, cursor_value) if cursor_value else None
     page = page_rows(filters, cursor, request.user)
@@ -159,31 +169,36 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
     """What the full page shows above the rows: counts, dashboard, keys and syncs."""
     user = request.user
     own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
-    recent = timezone.now() - ACTIVE_RUN_WINDOW
-    active_runs = SyncRun.objects.filter(
-        credential__in=own_keys, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING], created__gt=recent
-    ).select_related("credential")
+    summary = notices.notices(own_keys, HistoryPreferences.for_request(request).dismissed_notices)
     facets = dashboard.facet_options(dashboard.facet_counts(filters, user), params)
     failed = next(option["count"] for option in facets["status"] if option["value"] == Job.Status.FAILED)
     return {
         "facets": facets,
         "matching": next(option["count"] for option in facets["status"] if option["checked"]),
-        "dash": dashboard.dashboard(filters, user).linked(params),
         # Among the failed jobs the list shows: none when another status is chosen.
         "errors": error_breakdown.top_errors(filters, user, params)
         if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
         else [],
         "sorts": sorting.menu(params),
+        **strip_context(request, filters, params),
         "export_query": urlencode(params),
         "more_filters_open": bool(set(params) & MORE_FILTERS),
         "own_keys": own_keys,
-        "troubled_keys": [key for key in own_keys if not key.usable],
-        "broke_keys": [key for key in own_keys if key.status == Credential.Status.OUT_OF_CREDITS],
+        "notices": summary,
         "usable_keys": [key for key in own_keys if key.usable],
-        "active_runs": list(active_runs),
+        "active_runs": summary.active,
         "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
         "min_search": search.TRIGRAM,
     }
+
+
+def strip_context(request, filters: JobFilter, params: dict[str, str]) -> dict:
+    """The 30-day strip (its days linked to their jobs), or only its fold when the person
+    folded it away: a folded strip is not computed at all (its GROUP BY is the full page's
+    dearest query)."""
+    if HistoryPreferences.for_request(request).strip_folded:
+        return {"strip_folded": True, "dash": None}
+    return {"strip_folded": False, "dash": dashboard.dashboard(filters, request.user).linked(params)}
 
 
 def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, str]) -> list[dict]:
@@ -197,11 +212,11 @@ def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, s
         shown = value
         if name in ("provider", "kind", "status", "period"):
             shown = dict(field.choices).get(value, value)
-        elif name == "has_error":
+        elif name in ("has_error", "starred"):
             shown = "yes"
         elif name == "error":
             shown = error_breakdown.short(value)
-        elif name in ("credential", "team"):
+        elif name in ("credential", "team", "tag"):
             picked = filters.form.cleaned_data.get(name)
             shown = field.label_from_instance(picked) if picked is not None else value
         chips.append(
@@ -241,6 +256,7 @@ def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> 
         "mine": job.credential.owner_id == user.pk,
         "due": job.next_poll is not None and job.next_poll <= timezone.now(),
         "lineage": lineage(job, user),
+        **marks_context(request, job),
     }
 
 
@@ -347,7 +363,7 @@ def _export(request, content_type: str, extension: str):
     if filters.is_bound and not filters.is_valid():
         return HttpResponseBadRequest(f"Bad filter: {filters.error_text}", content_type="text/plain; charset=utf-8")
     try:
-        started = export_jobs.start(request, filters, extension)
+        started = export_jobs.start(request, filters.qs, extension, request.GET.urlencode())
     except export_jobs.Busy as busy:
         response = HttpResponse(
             "Another export of yours is under way: one at a time. Try again when it is done.",

@@ -26,6 +26,8 @@ class Column:
 COLUMNS = {
     c.id: c
     for c in [
+        # The viewer's star toggle (app annotations; the rows' DOM contract: K's `s` clicks it).
+        Column("star", "Star"),
         Column("status", "Status"),
         Column("title", "Title"),
         Column("provider", "Provider"),
@@ -37,9 +39,14 @@ COLUMNS = {
         Column("duration", "Duration", sort="duration", numeric=True),
         Column("credits", "Credits", sort="credits", numeric=True),
         Column("play", "Play"),
+        # The viewer's tags on the job (their own, their teams') and a mark for their note.
+        Column("tags", "Tags"),
     ]
 }
-DEFAULT_COLUMNS = ("status", "title", "provider", "model", "kind", "key", "created", "duration", "credits", "play")
+DEFAULT_COLUMNS = (
+    *("star", "status", "title", "provider", "model", "kind"),
+    *("key", "created", "duration", "credits", "play"),
+)
 # The title holds the row's link to the job page (the rows' DOM contract: a.job-link): always shown.
 REQUIRED = "title"
 # The selection checkbox's column, always first and not in the menu (history/bulk_actions.py fills it).
@@ -96,7 +103,7 @@ def display_for(request) -> Display:
     asked = request.GET.get("layout", "")
     if asked == HistoryPreferences.Layout.CARDS:
         return Display(asked, (), from_url=True)
-    prefs = HistoryPreferences.for_user(request.user)
+    prefs = HistoryPreferences.for_request(request)
     if asked in LAYOUTS:
         return Display(asked, saved_columns(prefs), from_url=True)
     if prefs.layout == HistoryPreferences.Layout.TABLE:

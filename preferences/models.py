@@ -36,3 +36,11 @@ class HistoryPreferences(models.Model):
         if not user.is_authenticated:
             return cls()
         return cls.objects.filter(user=user).first() or cls(user=user)
+
+    @classmethod
+    def for_request(cls, request) -> "HistoryPreferences":
+        """for_user(), read once per request: the layout, the strip and the summary line of
+        one history page all ask."""
+        if not hasattr(request, "_history_preferences"):
+            request._history_preferences = cls.for_user(request.user)
+        return request._history_preferences

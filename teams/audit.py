@@ -51,3 +51,14 @@ def record_for_job(actor, verb: str, job, detail: str = "") -> list[AuditEvent]:
     subject = describe_job(job) + (f": {detail}" if detail else "")
     teams = [share.team for share in Share.objects.filter(credential_id=job.credential_id).select_related("team")]
     return [record(actor, verb, team=team, subject=subject) for team in teams or [None]]
+
+
+def record_for_jobs(actor, verb: str, credential, names: list[str]) -> list[AuditEvent]:
+    """record_for_job() for many jobs of one key at once (a bulk removal): one event per team
+    the key is shared with (or one for the admin), naming how many and the first few, rather
+    than thousands of events."""
+    shown = ", ".join(f"“{name}”" for name in names[:3])
+    more = f" and {len(names) - 3:,} more" if len(names) > 3 else ""
+    subject = f"{len(names):,} job{'s' if len(names) != 1 else ''} of key {credential.label}: {shown}{more}"
+    teams = [share.team for share in Share.objects.filter(credential=credential).select_related("team")]
+    return [record(actor, verb, team=team, subject=subject) for team in teams or [None]]

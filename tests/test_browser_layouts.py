@@ -153,12 +153,12 @@ def test_columns_are_chosen_and_moved_with_the_keyboard(sign_in, pod, alice):
     page.wait_for_function("() => document.activeElement.id === 'column-up-credits'")
     page.keyboard.press("Enter")  # and before created
     page.wait_for_function("() => document.querySelector('.jobs-table thead .col-credits + .col-created') !== null")
-    expected = ["status", "title", "provider", "kind", "key", "credits", "created", "duration", "play"]
+    expected = ["star", "status", "title", "provider", "kind", "key", "credits", "created", "duration", "play"]
     assert HistoryPreferences.objects.get(user=alice).columns == expected
     page.reload()
     assert header_ids(page) == ["select", *expected]
     first = page.locator("#rows > tr.job").first
-    assert re.findall(r"col-(\w+)", first.inner_html())[:3] == ["select", "status", "title"]
+    assert re.findall(r"col-(\w+)", first.inner_html())[:4] == ["select", "star", "status", "title"]
     watched.assert_clean()
 
 

@@ -43,7 +43,8 @@ def test_the_table_shows_one_line_per_job_with_the_default_columns(client, alice
     song = rows[str(studio["song"].code)]
     # The selection column first (empty until selection fills it), then the defaults in order.
     assert cell_classes(song) == [
-        "select", "status", "title", "provider", "model", "kind", "key", "created", "duration", "credits", "play"
+        "select", "star", "status", "title", "provider", "model", "kind", "key", "created", "duration", "credits",
+        "play",
     ]  # fmt: skip
     assert f'<a class="job-link" href="/history/{studio["song"].code}/">Sunny song</a>' in song
     assert ">Succeeded</span>" in song and ">Mall</td>" in song and ">1:35</td>" in song and ">12</td>" in song
@@ -104,12 +105,12 @@ def test_the_next_page_keeps_the_table(client, alice, as_table):
         make_job(mall, f"n-{n}", days_ago=n / 24)
     client.force_login(alice)
     first = client.get("/history/").text
-    more = unescape(re.search(r'<tr class="jobs-more"><td colspan="11"><a class="btn" href="([^"]+)"', first).group(1))
+    more = unescape(re.search(r'<tr class="jobs-more"><td colspan="12"><a class="btn" href="([^"]+)"', first).group(1))
     page = client.get(more, headers=HX).text
     assert (
         len(table_rows(page)) == 5
         and "<li" not in page
-        and '<tr class="jobs-end"><td class="muted" colspan="11">' in page
+        and '<tr class="jobs-end"><td class="muted" colspan="12">' in page
     )
 
 
@@ -123,7 +124,7 @@ def test_rows_are_cached_per_layout_and_column_list(client, alice, studio, as_ta
     assert cell_classes(table_rows(table)[str(studio["song"].code)]) == ["select", "title", "status"]
     keys = [k for k in caches["rows"]._cache if k.split(":")[4] == str(studio["song"].pk)]
     assert len(keys) == 3
-    default = "table=status,title,provider,model,kind,key,created,duration,credits,play"
+    default = "table=star,status,title,provider,model,kind,key,created,duration,credits,play"
     assert sorted(k.rsplit(":", 1)[1] for k in keys) == ["cards", default, "table=title,status"]
 
 
@@ -157,7 +158,7 @@ def test_the_columns_menu_lists_shown_columns_first(client, alice, studio, as_ta
     text = client.get("/history/").text
     menu = re.search(r'<details class="dropdown columns-menu" id="columns-menu">(.*?)</details>', text, re.S).group(1)
     order = re.findall(r'name="order" value="(\w+)"', menu)
-    assert order[:2] == ["credits", "title"] and len(order) == 11 and "select" not in order
+    assert order[:2] == ["credits", "title"] and len(order) == 13 and "select" not in order
     assert re.search(r'value="credits" id="column-credits" checked', menu)
     assert re.search(r'value="title" id="column-title" checked disabled', menu)
     assert re.search(r'value="status" id="column-status">', menu)

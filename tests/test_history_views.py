@@ -305,14 +305,15 @@ def test_the_more_control_keeps_the_filters(client, alice, many):
 
 def test_a_page_is_cheap_whatever_its_depth(client, alice, many):
     """No OFFSET and no COUNT for a page of rows: one keyset query (plus the session's, the
-    person's layout preferences, and one for the page's archived files)."""
+    person's layout preferences, one for the page's archived files and two for the viewer's
+    marks: annotations.marks)."""
     client.force_login(alice)
     _, more_urls = walk(client, "/history/")
     with CaptureQueriesContext(connection) as queries:
         client.get(more_urls[-1], headers=HX)
     sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
     assert "OFFSET" not in sql and "COUNT(" not in sql and "GROUP BY" not in sql
-    assert len(queries.captured_queries) <= 6
+    assert len(queries.captured_queries) <= 8
 
 
 def test_a_broken_cursor_shows_the_newest_jobs_and_says_so(client, alice, many):
@@ -489,10 +490,11 @@ def test_no_match_tells_how_to_clear_the_filters(client, alice, studio):
     assert 'href="/history/?provider=apimall"' in text and 'href="/history/?q=nothing-like-this"' in text
 
 
-def test_a_rejected_key_of_yours_is_a_banner_to_its_page(client, alice, studio):
+def test_a_rejected_key_of_yours_is_a_notice_to_its_page(client, alice, studio):
     Credential.objects.filter(pk=studio["pod"].pk).update(status="rejected", last_error="Invalid API key")
     client.force_login(alice)
     text = unescape(client.get("/history/").text)
+    assert "1 key needs attention" in text  # the summary line; the details under it say which
     assert "AudioPod rejected your key “Pod”" in text and "Invalid API key" in text
     assert f'href="/keys/{studio["pod"].code}/">Fix the key' in text
 
@@ -580,7 +582,9 @@ def test_the_job_page_of_a_shared_suno_task(client, alice, studio):
     assert "Sensitive word" in text and "<code>SENSITIVE_WORD_ERROR</code>" in text
     assert "<dt>Owner</dt><dd>bob</dd>" in text and 'href="/teams/studio/">Studio</a>' in text
     assert "Bob Suno" in text and "…" + studio["bobs"].last4 not in text  # the label only
-    assert 'action="/history/' not in text  # not alice's key: no provider actions, nothing to refresh
+    # Not alice's key: no provider actions, nothing to refresh (her own marks are forms too).
+    actions = re.findall(r'action="/history/[^/"]+/([a-z]+)/', text)
+    assert actions and set(actions) <= {"star", "tags", "note"}
 
 
 def test_an_unfinished_job_page_says_when_we_look_again(client, alice, studio):

@@ -1,4 +1,4 @@
-"""A key whose account has no credits: its own state and banner, synced hourly, retried at once
+"""A key whose account has no credits: its own state and notice, synced hourly, retried at once
 when its owner checks or saves it."""
 
 from datetime import timedelta
@@ -88,11 +88,12 @@ def test_a_sync_that_meets_402_backs_off_for_an_hour(simulator, alice):
 
 
 @pytest.mark.django_db
-def test_the_history_page_has_its_own_banner(alice, alice_client):
+def test_the_history_summary_line_has_its_own_notice(alice, alice_client):
     make_credential(alice, provider="apikley", label="Suno", status="nocredits", last_error="Apikley answered code 402")
     page = alice_client.get("/history/")
+    assert "1 key needs attention" in page.text  # the summary line, its details below
     assert "Your key “Suno” is out of credits at Apikley (Suno)." in page.text
-    assert "alert-credits" in page.text and "rejected your key" not in page.text
+    assert "notice-nocredits" in page.text and "rejected your key" not in page.text
 
 
 @pytest.mark.django_db

@@ -1,0 +1,69 @@
+"""Who sees and puts which marks: the one place these rules live.
+
+- Stars and notes are personal: read and written by their person only, on jobs they can see
+  (Job.objects.visible_to); nobody else ever sees them, team owners included.
+- Personal tags: the same, a person's own.
+- Team tags belong to a team. Its members see them on the jobs they see through that team
+  (a key shared with it), and put them on or take them off those jobs when their role is
+  member or stronger (teams.access.RANK ≥ member: the same line as sharing a key and
+  "Refresh now"); viewers see team tags but cannot add or remove them (403).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from history.models import Job
+from teams.access import RANK
+from teams.models import Member, Share, Team
+
+from .models import Tag
+
+# The weakest role that may put a team's tags on jobs and take them off.
+TAGGING_ROLE = Member.Role.MEMBER
+
+
+def my_team_ids(user) -> QuerySet:
+    """The teams the person is in, as a subquery."""
+    return Member.objects.filter(user=user).values("team_id")
+
+
+def visible_tags(user) -> QuerySet:
+    """Tags the person may filter by and see: their own, and their teams'."""
+    return Tag.objects.filter(Q(owner=user) | Q(team_id__in=my_team_ids(user)))
+
+
+def seen_links(user) -> Q:
+    """The tag links (JobTag rows) the person sees: their own tags', and their teams' on
+    jobs whose key is shared with that team."""
+    through_team = Exists(
+        Share.objects.filter(team_id=OuterRef("tag__team_id"), credential_id=OuterRef("job__credential_id"))
+    )
+    return Q(tag__owner=user) | Q(through_team, tag__team_id__in=my_team_ids(user))
+
+
+def teams_seeing(user, job: Job) -> QuerySet:
+    """The person's teams through which they see `job` (its key is shared with them)."""
+    return Team.objects.filter(shares__credential_id=job.credential_id, members__user=user).distinct()
+
+
+def tagging_teams(user, job: Job) -> list[Team]:
+    """The teams whose tags the person may put on `job`: those they see it through, with a
+    role of member or stronger."""
+    strong = [role for role, rank in RANK.items() if rank >= RANK[TAGGING_ROLE]]
+    return list(
+        Team.objects.filter(
+            shares__credential_id=job.credential_id, members__user=user, members__role__in=strong
+        ).distinct()
+    )
+
+
+def tags_on(user, job: Job) -> QuerySet:
+    """The tags the person sees on `job`: their own, and those of the teams they see it through."""
+    return Tag.objects.filter(links__job=job).filter(Q(owner=user) | Q(team__in=teams_seeing(user, job).values("pk")))
+
+
+def check_team_tagging(user, job: Job, team: Team) -> None:
+    """Raises PermissionDenied unless the person may put `team`'s tags on `job` or take
+    them off (the caller has made sure they see the job through that team)."""
+    if team not in tagging_teams(user, job):
+        raise PermissionDenied

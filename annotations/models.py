@@ -1,0 +1,112 @@
+"""What a person marks on jobs they can see: stars and notes (only ever seen by that person)
+and tags (a person's own, or a team's, seen by its members on the jobs shared with it).
+
+Marks never change a job: they are rows of their own, keyed by (person or tag, job), so the
+history's rows stay cached per job and the viewer's marks join their cache key
+(annotations.marks)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from history.models import Job
+from teams.models import Team
+
+NAME_MAX = 40
+NOTE_MAX = 2000
+
+
+class Star(models.Model):
+    """A job a person starred. Personal: nobody else ever sees it."""
+
+    # No index of its own: the unique (user, job) constraint's index starts with it. The job's
+    # (Django's, for the foreign key) finds a deleted job's stars.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="stars", db_index=False)
+    job = models.ForeignKey(Job, models.CASCADE, related_name="stars")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One star per person and job; also the index a page's stars are read by
+            # (user, job IN page) and the `starred` filter's (user → jobs).
+            models.UniqueConstraint(fields=["user", "job"], name="star_one_per_user_and_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ★ {self.job_id}"
+
+
+class Note(models.Model):
+    """A person's plain-text note on a job. Personal: nobody else ever sees it."""
+
+    # As Star's: the unique (user, job) index serves the person, the foreign key's the job.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notes", db_index=False)
+    job = models.ForeignKey(Job, models.CASCADE, related_name="notes")
+    text = models.TextField(max_length=NOTE_MAX)
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One note per person and job; also the index a page's notes are read by, and
+            # the search's (a person's notes, then the text).
+            models.UniqueConstraint(fields=["user", "job"], name="note_one_per_user_and_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}'s note on {self.job_id}"
+
+
+class Tag(models.Model):
+    """A name put on jobs: a person's own (`owner`), or a team's (`team`), which its members
+    see on the jobs they see through that team. Exactly one of the two is set."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=NAME_MAX)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="tags")
+    team = models.ForeignKey(Team, models.CASCADE, null=True, blank=True, related_name="tags")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=False, team__isnull=True)
+                | models.Q(owner__isnull=True, team__isnull=False),
+                name="tag_owner_or_team",
+            ),
+            # One tag per name (whatever its case) per person and per team; also the index
+            # the tag pickers and the add form look names up by.
+            models.UniqueConstraint(
+                "owner", Lower("name"), name="tag_name_once_per_owner", condition=models.Q(owner__isnull=False)
+            ),
+            models.UniqueConstraint(
+                "team", Lower("name"), name="tag_name_once_per_team", condition=models.Q(team__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobTag(models.Model):
+    """A tag on a job."""
+
+    # The unique (tag, job) index serves the tag; the job's foreign-key index a page's tags
+    # (job IN the page's ids) and a deleted job's links.
+    tag = models.ForeignKey(Tag, models.CASCADE, related_name="links", db_index=False)
+    job = models.ForeignKey(Job, models.CASCADE, related_name="tag_links")
+    # Who put it there (team tags are put by any member); kept when they leave.
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # A tag once per job; also the index the `tag` filter reads a tag's jobs by.
+            models.UniqueConstraint(fields=["tag", "job"], name="jobtag_once_per_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} on {self.job_id}"

@@ -1,0 +1,143 @@
+"""Starring, tagging and noting one job: from its row in the list (the star) and its page
+(all three). Each works without JavaScript (a POST, then back where the person was) and
+with htmx (the star button, or the job page's marks panel, swapped in place).
+
+Anyone who cannot see the job gets 404; a team viewer changing a team's tags gets 403."""
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from history.models import Job
+
+from . import access, bulk
+from .forms import NoteForm, TagForm
+from .marks import NONE, for_jobs
+from .models import Note, Tag
+
+
+def _job(request, code) -> Job:
+    return get_object_or_404(Job.objects.visible_to(request.user).select_related("credential"), code=code)
+
+
+def _next(request, job: Job) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return job.get_absolute_url()
+
+
+def panel_context(request, job: Job, tag_form: TagForm | None = None, note_form: NoteForm | None = None) -> dict:
+    """What the job page's marks panel shows this person (history/detail.html)."""
+    user = request.user
+    marks = for_jobs(user, [job.pk]).get(job.pk, NONE)
+    teams = access.tagging_teams(user, job)
+    taggable = {team.pk for team in teams}
+    shown = access.tags_on(user, job).select_related("team")
+    names = Tag.objects.filter(Q(owner=user) | Q(team__in=taggable)).order_by("name").values_list("name", flat=True)
+    return {
+        "job": job,
+        "marks": marks,
+        "tags": [{"tag": t, "removable": t.owner_id == user.pk or t.team_id in taggable} for t in shown],
+        "tag_names": sorted(set(names), key=str.casefold),
+        "tag_teams": teams,
+        "tag_form": tag_form or TagForm(),
+        "note_form": note_form or NoteForm(initial={"text": marks.note}),
+    }
+
+
+def _panel(request, job: Job, status: int = 200, **forms):
+    return render(request, "annotations/panel.html", panel_context(request, job, **forms), status=status)
+
+
+@require_POST
+def star(request, code):
+    """Star (on=1) or unstar (on=0): a state, not a toggle, so a repeated POST changes nothing."""
+    job = _job(request, code)
+    on = request.POST.get("on", "1") == "1"
+    bulk.star(request.user, Job.objects.filter(pk=job.pk), on=on)
+    if request.htmx:
+        return render(request, "annotations/star.html", {"job": job, "starred": on, "title": str(job)})
+    return redirect(_next(request, job))
+
+
+@require_POST
+def tag_add(request, code):
+    """Put a tag on the job by name: the person's own, or (`team`) one of the teams they
+    see the job through, made if the name is new there."""
+    job = _job(request, code)
+    form = TagForm(request.POST)
+    if form.is_valid():
+        name, slug = form.cleaned_data["name"], form.cleaned_data["team"]
+        if slug:
+            team = access.teams_seeing(request.user, job).filter(slug=slug).first()
+            if team is None:
+                raise Http404("You do not see this job through that team.")
+            access.check_team_tagging(request.user, job, team)
+            owner_or_team = {"team": team}
+        else:
+            owner_or_team = {"owner": request.user}
+        tag = _tag_named(name, **owner_or_team)
+        bulk.tag(request.user, tag, Job.objects.filter(pk=job.pk))
+        if not request.htmx:
+            messages.success(request, f"Tagged “{tag.name}”.")
+    elif not request.htmx:
+        messages.error(request, " ".join(form.errors["name"]))
+    if request.htmx:
+        return _panel(request, job, tag_form=None if form.is_valid() else form)
+    return redirect(_next(request, job))
+
+
+def _tag_named(name: str, **owner_or_team) -> Tag:
+    """The tag of this name (whatever its case) of this person or team, made if new; two
+    requests making it at once end with the one tag (the unique constraint decides)."""
+    found = Tag.objects.filter(name__iexact=name, **owner_or_team).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(name=name, **owner_or_team)
+    except IntegrityError:
+        return Tag.objects.get(name__iexact=name, **owner_or_team)
+
+
+@require_POST
+def tag_remove(request, code, tag):
+    """Take a tag off the job: one the person sees on it (404 otherwise); a team's only
+    with a role that may (403 for viewers)."""
+    job = _job(request, code)
+    found = get_object_or_404(access.tags_on(request.user, job), code=tag)
+    if found.team_id is not None:
+        access.check_team_tagging(request.user, job, found.team)
+    bulk.tag(request.user, found, Job.objects.filter(pk=job.pk), on=False)
+    if request.htmx:
+        return _panel(request, job)
+    messages.success(request, f"Took “{found.name}” off.")
+    return redirect(_next(request, job))
+
+
+@require_POST
+def note(request, code):
+    """Save the person's note on the job; an empty one clears it."""
+    job = _job(request, code)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        text = form.cleaned_data["text"]
+        if text:
+            Note.objects.update_or_create(
+                user=request.user, job=job, defaults={"text": text, "updated": timezone.now()}
+            )
+        else:
+            Note.objects.filter(user=request.user, job=job).delete()
+        if not request.htmx:
+            messages.success(request, "Note saved." if text else "Note cleared.")
+    elif not request.htmx:
+        messages.error(request, " ".join(form.errors["text"]))
+    if request.htmx:
+        return _panel(request, job, note_form=None if form.is_valid() else form)
+    return redirect(_next(request, job))
