@@ -19,6 +19,5 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("preferences/", include("preferences.urls")),
     path("files/", include("archive.urls")),
-    path("preferences/", include("preferences.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -207,9 +207,7 @@ class JobFilter(django_filters.FilterSet):
     )
     # The viewer's own marks (app annotations): stars are personal; a tag is the viewer's
     # own or one of their teams'.
-    starred = CheckFilter(
-        method="starred_only", label="Starred only", widget=forms.CheckboxInput(attrs={"value": "1"})
-    )
+    starred = CheckFilter(method="starred_only", label="Starred only", widget=forms.CheckboxInput(attrs={"value": "1"}))
     tag = TagChoiceFilter(queryset=_my_tags, to_field_name="code", method="tagged", label="Tag", empty_label="Any tag")
     # The order (history.sorting), kept in the form so that filtering keeps it; the list's
     # "Sort" menu and the table's headers link to it.
