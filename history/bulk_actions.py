@@ -24,14 +24,18 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from annotations import bulk as annotations_bulk
+from annotations.access import TAGGING_ROLE, visible_tags
+from annotations.models import JobTag, Star, Tag
 from archive.models import ArchivedFile
 from archive.views import zip_response
+from teams.access import RANK
 
 from . import export_jobs, removal
 from .filters import JobFilter
@@ -259,7 +263,103 @@ def _remove_run(request, selection: Selection) -> HttpResponse:
     return redirect(selection.back)
 
 
+def _star_plan(on: bool):
+    def plan(request, selection: Selection) -> tuple[list[str], bool]:
+        starred = Star.objects.filter(user=request.user, job_id__in=selection.pks).count()
+        changing = len(selection.pks) - starred if on else starred
+        if on:
+            lines = [f"Star {jobs_text(changing)}."]
+            if starred:
+                lines.append(
+                    f"{starred:,} of the {len(selection.pks):,} {'is' if starred == 1 else 'are'} starred already."
+                )
+        else:
+            lines = [f"Unstar {jobs_text(changing)}."]
+            if len(selection.pks) > starred:
+                lines.append(f"The other {len(selection.pks) - starred:,} are not starred.")
+        lines.append("Stars are yours: nobody else sees them.")
+        return [*_cap_note(selection), *lines], changing > 0
+
+    return plan
+
+
+def _star_run(on: bool):
+    def run(request, selection: Selection) -> HttpResponse:
+        changed = annotations_bulk.star(request.user, selection.jobs, on=on)
+        messages.success(request, f"{'Starred' if on else 'Unstarred'} {jobs_text(changed)}.")
+        return redirect(selection.back)
+
+    return run
+
+
+def tag_choices(user) -> list[tuple[str, str]]:
+    """The tags the bulk bar offers: the person's own, and the tags of the teams where they
+    may tag (annotations.access: member or stronger), as (code, label)."""
+    strong = [role for role, rank in RANK.items() if rank >= RANK[TAGGING_ROLE]]
+    tags = Tag.objects.filter(
+        Q(owner=user) | Q(team__members__user=user, team__members__role__in=strong)
+    ).select_related("team")
+    return [(str(tag.code), tag.name if tag.team is None else f"{tag.name} ({tag.team.name})") for tag in tags]
+
+
+def _chosen_tag(request) -> Tag:
+    """The tag a tag action names (`bulk_tag`: `tag` is the history's tag filter), one the
+    person sees; 404 otherwise."""
+    try:
+        code = uuid.UUID(request.POST.get("bulk_tag", ""))
+    except ValueError:
+        raise Http404("No such tag.") from None
+    return get_object_or_404(visible_tags(request.user).select_related("team"), code=code)
+
+
+def _tag_plan(on: bool):
+    def plan(request, selection: Selection) -> tuple[list[str], bool]:
+        tag = _chosen_tag(request)
+        jobs = selection.jobs
+        lines = []
+        if tag.team is not None:
+            member = tag.team.members.filter(user=request.user).first()
+            if member is None or RANK[member.role] < RANK[TAGGING_ROLE]:
+                return [f"Viewers of {tag.team.name} cannot change its tags."], False
+            through = jobs.filter(credential__shares__team=tag.team).distinct()
+            outside = len(selection.pks) - through.count()
+            if outside:
+                lines.append(
+                    f"{jobs_text(outside)} not shared with {tag.team.name} "
+                    + ("stays as it is." if outside == 1 else "stay as they are.")
+                )
+            jobs = through
+        having = JobTag.objects.filter(tag=tag, job__in=jobs.values("pk")).count()
+        reachable = jobs.count()
+        changing = reachable - having if on else having
+        head = (
+            f"Tag {jobs_text(changing)} with “{tag.name}”." if on else f"Take “{tag.name}” off {jobs_text(changing)}."
+        )
+        if on and having:
+            lines.append(f"{having:,} {'has' if having == 1 else 'have'} it already.")
+        return [*_cap_note(selection), head, *lines], changing > 0
+
+    return plan
+
+
+def _tag_run(on: bool):
+    def run(request, selection: Selection) -> HttpResponse:
+        tag = _chosen_tag(request)
+        changed = annotations_bulk.tag(request.user, tag, selection.jobs, on=on)
+        text = (
+            f"Tagged {jobs_text(changed)} with “{tag.name}”." if on else f"Took “{tag.name}” off {jobs_text(changed)}."
+        )
+        messages.success(request, text)
+        return redirect(selection.back)
+
+    return run
+
+
 ACTIONS: dict[str, Action] = {
+    "star": Action("Star", _star_plan(True), _star_run(True)),
+    "unstar": Action("Unstar", _star_plan(False), _star_run(False)),
+    "tag": Action("Add the tag", _tag_plan(True), _tag_run(True)),
+    "untag": Action("Remove the tag", _tag_plan(False), _tag_run(False)),
     "export_csv": Action("Export CSV", _export_plan("csv"), _export_run("csv"), download=True),
     "export_json": Action("Export JSON", _export_plan("json"), _export_run("json"), download=True),
     "zip": Action("Download the zip", _zip_plan, _zip_run, download=True),
@@ -293,5 +393,7 @@ def bulk(request):
         "lines": lines,
         "possible": possible,
         "selection": selection,
+        # The tag a tag action names, checked by its plan (a 404 for a tag the person does not see).
+        "bulk_tag": request.POST.get("bulk_tag", "") if request.POST["action"] in ("tag", "untag") else "",
     }
     return render(request, "history/bulk.html#dialog" if request.htmx else "history/bulk.html", context)

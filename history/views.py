@@ -23,7 +23,7 @@ from providers.models import Credential
 from teams import access, audit
 from teams.models import Team
 
-from . import actions, dashboard, error_breakdown, export_jobs, notices, row_cache, search, sorting
+from . import actions, bulk_actions, dashboard, error_breakdown, export_jobs, notices, row_cache, search, sorting
 from .filters import JobFilter
 from .forms import ImportForm, RenameForm, rejected_text
 from .importer import import_task_ids
@@ -189,6 +189,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         "active_runs": summary.active,
         "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
         "min_search": search.TRIGRAM,
+        "bulk_tags": bulk_actions.tag_choices(user),
     }
 
 

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.http import QueryDict
 from django.test import Client, RequestFactory
 
+from annotations.models import JobTag, Star, Tag
 from archive.models import ArchivedFile
 from archive.storage import archive_storage
 from history import bulk_actions
@@ -297,3 +298,64 @@ def test_removing_a_job_buried_before_keeps_one_tombstone(alice, alice_client, k
 def test_a_refused_selection_is_said_in_the_dialog_with_htmx(alice_client, key):
     response = alice_client.post("/history/bulk/", {"action": "remove", "job": "nope"}, headers={"HX-Request": "true"})
     assert response.status_code == 200 and "Not done" in response.text and "Bad job id." in response.text
+
+
+# --- stars and tags (annotations.bulk) --------------------------------------------------------
+
+
+def test_star_says_how_many_then_stars_and_unstars(alice, alice_client, key):
+    jobs = make_jobs(key, 3)
+    Star.objects.create(user=alice, job=jobs[0])
+    asked = unescape(post(alice_client, "star", job=codes(jobs)).text)
+    assert "Star 2 jobs." in asked and "1 of the 3 is starred already." in asked
+    done = post(alice_client, "star", confirm=True, job=codes(jobs))
+    assert done.status_code == 302 and Star.objects.filter(user=alice).count() == 3
+    assert "Starred 2 jobs." in unescape(alice_client.get("/history/").text)
+    assert "Unstar 3 jobs." in unescape(post(alice_client, "unstar", all="1").text)
+    post(alice_client, "unstar", confirm=True, all="1")
+    assert not Star.objects.exists()
+
+
+def test_tag_with_a_personal_tag_beside_the_tag_filter(alice, alice_client, key):
+    jobs = make_jobs(key, 3)
+    mix = Tag.objects.create(owner=alice, name="mix")
+    demo = Tag.objects.create(owner=alice, name="demo")
+    JobTag.objects.create(tag=demo, job=jobs[0], added_by=alice)
+    assert f'<option value="{mix.code}">mix</option>' in alice_client.get("/history/").text  # in the bulk bar
+    # `tag` is the history's filter (jobs tagged "demo"); `bulk_tag` the tag to put on them.
+    asked = unescape(post(alice_client, "tag", all="1", tag=str(demo.code), bulk_tag=str(mix.code)).text)
+    assert "Tag 1 job with “mix”." in asked and f'name="bulk_tag" value="{mix.code}"' in asked
+    post(alice_client, "tag", confirm=True, job=codes(jobs), bulk_tag=str(mix.code))
+    assert JobTag.objects.filter(tag=mix).count() == 3
+    asked = unescape(post(alice_client, "untag", job=codes(jobs[:2]), bulk_tag=str(mix.code)).text)
+    assert "Take “mix” off 2 jobs." in asked
+    post(alice_client, "untag", confirm=True, job=codes(jobs[:2]), bulk_tag=str(mix.code))
+    assert list(JobTag.objects.filter(tag=mix).values_list("job", flat=True)) == [jobs[2].pk]
+
+
+def test_team_tags_follow_the_role_and_reach_only_the_teams_jobs(alice, bob, client, key, crew):
+    shared = make_jobs(crew, 2, prefix="bob")
+    private = make_jobs(make_credential(bob, label="Bob's own", secret="sk-bulk-bob-3"), 1, prefix="own")
+    team_tag = Tag.objects.create(team=Team.objects.get(slug="crew"), name="release")
+    client.force_login(bob)
+    asked = unescape(post(client, "tag", job=codes(shared + private), bulk_tag=str(team_tag.code)).text)
+    assert "Tag 2 jobs with “release”." in asked and "1 job not shared with Crew stays as it is." in asked
+    post(client, "tag", confirm=True, job=codes(shared + private), bulk_tag=str(team_tag.code))
+    assert JobTag.objects.filter(tag=team_tag).count() == 2
+    Member.objects.filter(user=bob).update(role=Member.Role.VIEWER)
+    asked = post(client, "untag", confirm=True, job=codes(shared), bulk_tag=str(team_tag.code))
+    assert "Viewers of Crew cannot change its tags." in unescape(asked.text)
+    assert JobTag.objects.filter(tag=team_tag).count() == 2
+    # Not offered to a viewer by the bulk bar (the tag filter still lists it).
+    assert f'<option value="{team_tag.code}">release (Crew)</option>' not in client.get("/history/").text
+    Member.objects.filter(user=bob).update(role=Member.Role.MEMBER)
+    assert f'<option value="{team_tag.code}">release (Crew)</option>' in client.get("/history/").text
+
+
+def test_someone_elses_tag_is_a_404(alice, carol, client, key):
+    jobs = make_jobs(key, 1)
+    carols = Tag.objects.create(owner=carol, name="secret")
+    client.force_login(alice)
+    assert post(client, "tag", job=codes(jobs), bulk_tag=str(carols.code)).status_code == 404
+    assert post(client, "tag", confirm=True, job=codes(jobs), bulk_tag="nope").status_code == 404
+    assert not JobTag.objects.exists()
