@@ -3,7 +3,6 @@ a view saved for a team after filtering with htmx, opened by a member from its t
 menu by keyboard; a job's public link opened without an account; no sideways scrolling at
 360 px. Console errors and CSP violations fail the test (tests/test_browser.py's Watched)."""
 
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -22,19 +21,9 @@ if chromium.PATH is None:
     pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-from tests.test_browser import OVERFLOWS, Watched  # noqa: E402 (after the skips)
+from tests.test_browser import OVERFLOWS, Watched, browser  # noqa: E402, F401 (after the skips; the fixture is named as an argument)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright.sync_playwright() as p:
-        browser = chromium.launch(p)
-        yield browser
-        browser.close()
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
@@ -53,7 +42,7 @@ def studio(live_server, alice, bob, django_user_model):
 
 
 @pytest.fixture
-def open_as(browser, live_server):
+def open_as(browser, live_server):  # noqa: F811 (tests.test_browser's fixture)
     contexts = []
 
     def make(user, **options) -> Watched:
