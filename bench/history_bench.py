@@ -20,7 +20,7 @@ Then, in this process, with Django's test Client as the big user, it times each 
 (p50/p95 over `--requests` runs after warm-up) and counts its queries: the rows fragment
 (HX-Request), first page and deep (page 2,000, or the last page of a shorter filtered list:
 the cursor of its previous page's last row is built once with an OFFSET), unfiltered, with
-each filter and with search, and each sort (history.sorting), and with the big user's own
+each filter and with search, in the table layout, and each sort (history.sorting), and with the big user's own
 stars and tag (`--stars`, `--tagged`: jobs spread over the whole history, marked through
 annotations.bulk); the full page (counts, dashboard and the failed count by error, with a
 cold and a warm cache); and, side by side, the admin changelist of the same jobs as a
@@ -55,7 +55,8 @@ from urllib.parse import urlencode
 
 from benchenv import PG, pg_admin, production_env, start_django
 
-ROW = re.compile(r'<li class="job job-')
+# A row of either layout: the cards' <li>, the table's <tr> (?layout=table).
+ROW = re.compile(r'<(?:li|tr) class="job job-')
 ROW_CODE = re.compile(r'id="job-([0-9a-f-]{36})"')
 ADMIN_ROW = re.compile(r'<td class="action-checkbox">')
 PAGE = 50
@@ -571,6 +572,8 @@ def measure(args: argparse.Namespace) -> list[dict]:
     window = {"created_after": str(six_months - timedelta(days=30)), "created_before": str(six_months)}
     scenarios = [
         ("all", {}),
+        ("layout=table", {"layout": "table"}),
+        ("layout=table+sort=credits", {"layout": "table", "sort": "credits"}),
         ("status=failed", {"status": "failed"}),
         ("status=unknown (rare)", {"status": "unknown"}),
         ("provider=audiopod", {"provider": "audiopod"}),
