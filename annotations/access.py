@@ -18,8 +18,9 @@ from teams.models import Member, Share, Team
 
 from .models import Tag
 
-# The weakest role that may put a team's tags on jobs and take them off.
+# The weakest role that may put a team's tags on jobs and take them off, and every role that may.
 TAGGING_ROLE = Member.Role.MEMBER
+TAGGING_ROLES = [role for role, rank in RANK.items() if rank >= RANK[TAGGING_ROLE]]
 
 
 def my_team_ids(user) -> QuerySet:
@@ -30,6 +31,18 @@ def my_team_ids(user) -> QuerySet:
 def visible_tags(user) -> QuerySet:
     """Tags the person may filter by and see: their own, and their teams'."""
     return Tag.objects.filter(Q(owner=user) | Q(team_id__in=my_team_ids(user)))
+
+
+def taggable_tags(user) -> QuerySet:
+    """Tags the person may put on jobs: their own, and those of the teams where their role
+    is member or stronger."""
+    return Tag.objects.filter(Q(owner=user) | Q(team__members__user=user, team__members__role__in=TAGGING_ROLES))
+
+
+def may_tag_for(user, team: Team) -> bool:
+    """Whether the person may change `team`'s tags: a member of it with a role of member or
+    stronger (viewers see team tags but do not change them)."""
+    return team.members.filter(user=user, role__in=TAGGING_ROLES).exists()
 
 
 def seen_links(user) -> Q:
@@ -49,10 +62,9 @@ def teams_seeing(user, job: Job) -> QuerySet:
 def tagging_teams(user, job: Job) -> list[Team]:
     """The teams whose tags the person may put on `job`: those they see it through, with a
     role of member or stronger."""
-    strong = [role for role, rank in RANK.items() if rank >= RANK[TAGGING_ROLE]]
     return list(
         Team.objects.filter(
-            shares__credential_id=job.credential_id, members__user=user, members__role__in=strong
+            shares__credential_id=job.credential_id, members__user=user, members__role__in=TAGGING_ROLES
         ).distinct()
     )
 

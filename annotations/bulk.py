@@ -44,8 +44,7 @@ def tag(user, tag: Tag, jobs: JobQuerySet, on: bool = True) -> int:
             raise PermissionDenied("Not your tag.")
         mine = jobs.visible_to(user)
     else:
-        member = tag.team.members.filter(user=user).first()
-        if member is None or access.RANK[member.role] < access.RANK[access.TAGGING_ROLE]:
+        if not access.may_tag_for(user, tag.team):
             raise PermissionDenied("Viewers cannot change a team's tags.")
         mine = jobs.visible_to(user).filter(
             credential_id__in=Share.objects.filter(team=tag.team).values("credential_id")

@@ -31,11 +31,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from annotations import bulk as annotations_bulk
-from annotations.access import TAGGING_ROLE, visible_tags
+from annotations.access import may_tag_for, taggable_tags, visible_tags
 from annotations.models import JobTag, Star, Tag
 from archive.models import ArchivedFile
 from archive.views import zip_response
-from teams.access import RANK
 
 from . import export_jobs, removal
 from .filters import JobFilter
@@ -295,10 +294,7 @@ def _star_run(on: bool):
 def tag_choices(user) -> list[tuple[str, str]]:
     """The tags the bulk bar offers: the person's own, and the tags of the teams where they
     may tag (annotations.access: member or stronger), as (code, label)."""
-    strong = [role for role, rank in RANK.items() if rank >= RANK[TAGGING_ROLE]]
-    tags = Tag.objects.filter(
-        Q(owner=user) | Q(team__members__user=user, team__members__role__in=strong)
-    ).select_related("team")
+    tags = taggable_tags(user).select_related("team")
     return [(str(tag.code), tag.name if tag.team is None else f"{tag.name} ({tag.team.name})") for tag in tags]
 
 
@@ -318,8 +314,7 @@ def _tag_plan(on: bool):
         jobs = selection.jobs
         lines = []
         if tag.team is not None:
-            member = tag.team.members.filter(user=request.user).first()
-            if member is None or RANK[member.role] < RANK[TAGGING_ROLE]:
+            if not may_tag_for(request.user, tag.team):
                 return [f"Viewers of {tag.team.name} cannot change its tags."], False
             through = jobs.filter(credential__shares__team=tag.team).distinct()
             outside = len(selection.pks) - through.count()
