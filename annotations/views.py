@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.redirects import posted_next
 from history.models import Job
 
 from . import access, bulk
@@ -26,10 +26,7 @@ def _job(request, code) -> Job:
 
 
 def _next(request, job: Job) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return job.get_absolute_url()
+    return posted_next(request) or job.get_absolute_url()
 
 
 def panel_context(request, job: Job, tag_form: TagForm | None = None, note_form: NoteForm | None = None) -> dict:

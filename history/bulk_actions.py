@@ -39,6 +39,7 @@ from archive.views import zip_response
 from . import export_jobs, removal
 from .filters import JobFilter
 from .models import Export, Job
+from .sorting import list_url
 
 # The most jobs one bulk action takes (the newest, when more match). Removing or starring
 # 10,000 jobs takes well under the 2 s a request may hold (bench/bulk_bench.py); a bulk
@@ -93,8 +94,7 @@ class Selection:
     @property
     def back(self) -> str:
         """The list as the person left it: its filters."""
-        params = self.filters.valid_data()
-        return "/history/" + (f"?{urlencode(params)}" if params else "")
+        return list_url(self.filters.valid_data())
 
 
 def resolve(request, data) -> Selection:

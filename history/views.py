@@ -7,13 +7,13 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, Streaming
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotations.views import panel_context as marks_context
 from archive.display import prefetch as archive_rows
+from core.redirects import posted_next
 from preferences.history import display_for
 from preferences.history import header as table_header
 from preferences.history import menu as columns_menu
@@ -284,13 +284,6 @@ def _job_for_action(request, code, action: str) -> Job:
     return job
 
 
-def _safe_next(request) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return ""
-
-
 def _answer(request, job: Job, rename_form: RenameForm | None = None):
     """After an action: with htmx the updated row or job panel (the messages swapped into
     the page's live region, a rename form with its errors in place: htmx swaps only 2xx
@@ -298,7 +291,7 @@ def _answer(request, job: Job, rename_form: RenameForm | None = None):
     if not request.htmx:
         if rename_form is not None:
             return render(request, "history/detail.html", detail_context(request, job, rename_form), status=400)
-        return redirect(_safe_next(request) or job.get_absolute_url())
+        return redirect(posted_next(request) or job.get_absolute_url())
     job = _visible_job(request, job.code)  # as stored now
     if request.htmx.target == f"job-{job.code}":
         row = row_cache.rows_html(request, [job])[0]
@@ -430,7 +423,7 @@ def sync_now(request, code):
     if request.htmx:
         return render(request, "history/sync_progress.html", {"run": run})
     messages.success(request, f"Syncing “{credential.label}”: new jobs appear in a moment.")
-    return redirect(_safe_next(request) or credential.get_absolute_url())
+    return redirect(posted_next(request) or credential.get_absolute_url())
 
 
 @require_POST

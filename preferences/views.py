@@ -9,9 +9,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseLocation
+
+from core.redirects import posted_next
 
 from . import history
 from .forms import DismissForm, StripForm
@@ -24,8 +25,8 @@ RESULTS = "#history-results"
 def _back(request, drop_layout: bool = False) -> str:
     """The history page the choice was made on (never another site's); without its `layout`
     parameter once a layout was chosen, so the address shows the choice."""
-    target = request.POST.get("next", "")
-    if not target or not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    target = posted_next(request)
+    if not target:
         return "/history/"
     parts = urlsplit(target)
     if not drop_layout:
