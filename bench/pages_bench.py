@@ -1,7 +1,7 @@
 """Web CPU of the history's pages, in-process, on a database that bench/history_bench.py seeded.
 
     .venv/bin/python bench/pages_bench.py --reuse NAME [--database postgres|sqlite]
-        [--user big] [--requests 40] [--profile SCENARIO] [--json out.json]
+        [--user big] [--requests 40] [--profile SCENARIO [--profile-lines 30]] [--json out.json]
 
 As one person (the seed's "big" user: 100,000 jobs of their own and their team's), with
 Django's test Client and production settings (DEBUG off), it requests each page after three
@@ -37,6 +37,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--user", default="big")
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--profile", help="cProfile the scenario whose name starts with this")
+    parser.add_argument("--profile-lines", type=int, default=30, help="functions listed per profile order")
     parser.add_argument("--cold-rows", action="store_true", help="empty the row cache before each request")
     parser.add_argument("--json", help="also write the figures here")
     return parser.parse_args()
@@ -93,7 +94,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
         for _ in range(3):
             client.get(url, headers=headers)
         cpu, wall = [], []
-        profiler = cProfile.Profile() if args.profile and name.startswith(args.profile) else None
+        profiler = cProfile.Profile(time.process_time) if args.profile and name.startswith(args.profile) else None
         for _ in range(args.requests):
             if args.cold_rows:
                 caches["rows"].clear()
@@ -122,7 +123,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
         if profiler:
             for order in ("tottime", "cumulative"):
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(30)
+                pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.profile_lines)
                 print(out.getvalue())
     return results
 

@@ -96,9 +96,10 @@ def export_rows(jobs, origin: str = "", progress: Callable[[int], None] | None =
     # In the list's order when the filters chose one (JobFilter's `sort`), else newest first.
     if not jobs.ordered:
         jobs = jobs.order_by(*sorting.DEFAULT.ordering())
-    jobs = jobs.select_related("credential__owner").prefetch_related(display.prefetch())
+    jobs = jobs.select_related("credential__owner")
     n = 0
     for chunk in batched(jobs.iterator(chunk_size=CHUNK), CHUNK):
+        display.attach(chunk)
         marks = annotation_marks.for_jobs(viewer, [job.pk for job in chunk]) if viewer is not None else {}
         for job in chunk:
             n += 1

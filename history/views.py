@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotations.views import panel_context as marks_context
-from archive.display import prefetch as archive_rows
+from archive.display import attach as attach_archive
 from core.redirects import posted_next
 from preferences.history import display_for
 from preferences.history import header as table_header
@@ -161,8 +161,9 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     # with every value a parameter.
     newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
     rows = Job.objects.filter(pk__in=newest).select_related("credential__owner")
-    rows = rows.defer("raw", "prompt", "details", "search_text").prefetch_related(archive_rows())
-    return list(rows.order_by(*sort.ordering())[: PAGE_SIZE + 1])
+    rows = list(rows.defer("raw", "prompt", "details", "search_text").order_by(*sort.ordering())[: PAGE_SIZE + 1])
+    attach_archive(rows)
+    return rows
 
 
 def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: bool) -> dict:
@@ -232,8 +233,10 @@ def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, s
 
 
 def _visible_job(request, code) -> Job:
-    jobs = Job.objects.visible_to(request.user).select_related("credential__owner").prefetch_related(archive_rows())
-    return get_object_or_404(jobs, code=code)
+    jobs = Job.objects.visible_to(request.user).select_related("credential__owner")
+    job = get_object_or_404(jobs, code=code)
+    attach_archive([job])
+    return job
 
 
 def job_row(request, code):

@@ -5,6 +5,7 @@ public page shows what the job made."""
 
 from django.urls import reverse
 
+from archive.display import files_of
 from history.templatetags.history_extras import media
 
 from .models import PublicLink
@@ -15,7 +16,7 @@ def public_media(link: PublicLink) -> dict:
     m = media(job)
     ours = {
         archived.get_absolute_url(): reverse("public_links:file", args=[link.token, archived.code])
-        for archived in job.archived.all()
+        for archived in files_of(job)
     }
     for item in m["tracks"] + m["images"]:
         for key in ("url", "src", "archived_url"):

@@ -10,7 +10,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from archive import views as archive_views
-from archive.display import prefetch as archive_rows
 from archive.models import ArchivedFile
 from history.models import Job
 from history.templatetags.history_extras import lyrics
@@ -53,7 +52,7 @@ def page(request, token):
     if limits.blocked(request):
         return _too_many()
     link = _link(request, token)
-    link.job = Job.objects.prefetch_related(archive_rows()).get(pk=link.job_id)
+    link.job = Job.objects.get(pk=link.job_id)
     context = {"link": link, "job": link.job, "m": public_media(link), "lines": lyrics(link.job)}
     return _noindex(render(request, "public_links/page.html", context))
 
