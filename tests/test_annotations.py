@@ -14,6 +14,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from annotations import bulk
+from annotations.access import seen_links
+from annotations.marks import NONE, for_jobs
 from annotations.models import JobTag, Note, Star, Tag
 from history.models import Job
 from teams.models import Member, Share, Team
@@ -263,6 +265,40 @@ def test_a_team_tag_is_not_shown_once_the_key_is_no_longer_shared(client, studio
     Share.objects.all().delete()
     assert "Final" not in row_of(client.get("/history/").text, job)
     assert "Final" not in client.get(f"/history/{job.code}/").text
+
+
+def test_a_pages_marks_are_the_links_seen_links_allows(studio, alice, bob, carol, dave):
+    """annotations.marks.for_jobs reads a page's marks in SQL of its own: for each person it
+    gives exactly the stars, notes and tag links that the ORM rule (access.seen_links) does,
+    with team tags only where the job is seen through that team."""
+    jobs = [*studio["jobs"], studio["private"]]
+    team_tag = Tag.objects.create(team=studio["team"], name="Final")
+    other_team = Team.objects.create(name="Elsewhere", slug="elsewhere")
+    Member.objects.create(team=other_team, user=bob, role=Member.Role.OWNER)
+    foreign = Tag.objects.create(team=other_team, name="Foreign")  # its team sees no key of these jobs
+    own = {person: Tag.objects.create(owner=person, name=f"{person.username}-own") for person in (alice, bob)}
+    for job in jobs:
+        for tag in (team_tag, foreign, *own.values()):
+            JobTag.objects.create(tag=tag, job=job)
+    Star.objects.create(user=bob, job=jobs[0])
+    Note.objects.create(user=bob, job=jobs[1], text="bob's")
+    Note.objects.create(user=alice, job=jobs[1], text="alice's")
+    for person in (alice, bob, carol, dave):
+        marks = for_jobs(person, [job.pk for job in jobs])
+        seen = JobTag.objects.filter(seen_links(person), job__in=jobs)
+        expected = {(link.job_id, str(link.tag.code), link.tag.name) for link in seen}
+        assert {(job_id, code, name) for job_id, m in marks.items() for code, name, _ in m.tags} == expected
+        stars = {job_id for job_id, m in marks.items() if m.starred}
+        notes = {job_id: m.note for job_id, m in marks.items() if m.note}
+        assert stars == set(Star.objects.filter(user=person).values_list("job_id", flat=True))
+        assert notes == dict(Note.objects.filter(user=person).values_list("job_id", "text"))
+    bobs = for_jobs(bob, [job.pk for job in jobs])
+    # Bob sees the team's tag on the shared key's jobs (named with its team), not on Alice's
+    # private job, and never the tag of a team that sees none of these keys.
+    assert ("Final", "Studio") in [(name, team) for _, name, team in bobs[jobs[0].pk].tags]
+    assert [name for _, name, _ in bobs.get(studio["private"].pk, NONE).tags] == ["bob-own"]
+    assert bobs[jobs[0].pk].starred and bobs[jobs[1].pk].note == "bob's"
+    assert for_jobs(dave, [job.pk for job in jobs]) == {}
 
 
 # --- notes ---------------------------------------------------------------------------------
