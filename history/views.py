@@ -42,11 +42,11 @@ MAX_KEY_WALKS = 50
 # Stands for the key in the one compiled walk of page_rows(): no key has a negative id (and
 # it is inside an integer column's range, which Django checks when it compiles a lookup).
 SOME_KEY = -2_147_483_000
-# Filters behind "More filters" (open when one of them is in use).
-MORE_FILTERS = {
-    *("kind", "model", "credential", "team", "has_error", "created_after", "created_before", "period"),
-    *("starred", "tag"),
-}
+# Filters behind "More filters" (open when one of them is in use), in the form's order.
+MORE_FILTERS = [
+    *("kind", "model", "credential", "team", "has_error", "error", "created_after", "created_before", "period"),
+    *("starred", "tag", "sort"),
+]
 
 
 @vary_on_headers("HX-Request", "HX-Target")
@@ -183,7 +183,9 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         "sorts": sorting.menu(params),
         **strip_context(request, filters, params),
         "export_query": urlencode(params),
-        "more_filters_open": bool(set(params) & MORE_FILTERS),
+        "more_filters_open": bool(set(params) & set(MORE_FILTERS) - {"error", "sort"}),
+        "more_filters": [filters.form[name] for name in MORE_FILTERS],
+        "more_filters_digest": filters.rendering_digest(MORE_FILTERS),
         "own_keys": own_keys,
         "notices": summary,
         "usable_keys": [key for key in own_keys if key.usable],

@@ -220,3 +220,26 @@ def test_no_breakdown_without_failed_jobs_or_for_another_status(client, alice, h
     assert breakdown(client.get("/history/?status=succeeded")) == []
     assert breakdown(client.get("/history/?model=suno-v4&days=1&status=running")) == []
     assert breakdown(client.get("/history/?status=failed"))  # the failed ones themselves
+
+
+def grid(response) -> str:
+    return response.text.split('<div class="filters-grid">', 1)[1].split("</details>", 1)[0]
+
+
+def test_the_rendered_more_filters_follow_keys_tags_values_and_errors(client, alice, bob, history):
+    """The "More filters" grid is rendered once and kept (history.filters.rendering_digest):
+    a new key or tag, a value typed, an error or another person gets markup of its own."""
+    from annotations.models import Tag
+
+    client.force_login(alice)
+    first = grid(client.get("/history/"))
+    assert grid(client.get("/history/")) == first
+    make_credential(alice, "audiopod", label="Brand new key")
+    Tag.objects.create(owner=alice, name="keeper")
+    fresh = grid(client.get("/history/"))
+    assert "Brand new key (AudioPod)" in fresh and ">keeper</option>" in fresh
+    assert 'value="2026-01-02"' in grid(client.get("/history/?created_after=2026-01-02"))
+    assert "Choose a day from" in grid(client.get("/history/?created_after=0001-01-01"))
+    client.force_login(bob)
+    bobs = grid(client.get("/history/"))
+    assert "Brand new key" not in bobs and "keeper" not in bobs and "Mine (API Mall)" not in bobs

@@ -167,7 +167,8 @@ def test_rows_are_kept_per_template(shared, alice, client, monkeypatch):
     """A deploy that changes row.html does not serve rows rendered by the old one."""
     client.force_login(alice)
     row(client, shared["job"])
-    assert all(f":{row_cache.template_digest()}:" in key for key in caches["rows"]._cache)
+    rows = [key for key in caches["rows"]._cache if ":row:" in key]
+    assert rows and all(f":{row_cache.template_digest()}:" in key for key in rows)
 
 
 def test_an_archived_copy_and_its_state_change_the_row(client, alice, shared):
