@@ -160,10 +160,20 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     # SQLite, which takes them inside subqueries. Each part is SQL that Django compiled,
     # with every value a parameter.
     newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
-    rows = Job.objects.filter(pk__in=newest).select_related("credential__owner")
-    rows = list(rows.defer("raw", "prompt", "details", "search_text").order_by(*sort.ordering())[: PAGE_SIZE + 1])
+    rows = Job.objects.filter(pk__in=newest).defer("raw", "prompt", "details", "search_text")
+    rows = list(rows.order_by(*sort.ordering())[: PAGE_SIZE + 1])
+    attach_keys(rows)
     attach_archive(rows)
     return rows
+
+
+def attach_keys(jobs: list[Job]) -> None:
+    """Give each job its key and the key's owner, read once per key: a page's 51 jobs come
+    from a handful of keys, and select_related() would make a key and a person per job (a
+    quarter of a page's CPU)."""
+    keys = Credential.objects.select_related("owner").in_bulk({job.credential_id for job in jobs})
+    for job in jobs:
+        job.credential = keys[job.credential_id]
 
 
 def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: bool) -> dict:
