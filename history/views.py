@@ -57,7 +57,9 @@ def job_list(request):
     sort = filters.order
     if request.htmx and request.htmx.target == STRIP_TARGET:
         # The strip just folded or unfolded (preferences.views.strip redirects here): itself alone.
-        return render(request, "history/dashboard.html", {**strip_context(request, filters, params), "params": params})
+        own_keys = Credential.objects.owned_by(request.user)
+        context = {**strip_context(request, filters, params, own_keys), "params": params}
+        return render(request, "history/dashboard.html", context)
     cursor_value = request.GET.get("cursor", "")
     cursor = sorting.parse_cursor(sort, cursor_value) if cursor_value else None
     page = page_rows(filters, cursor, request.user)
@@ -191,7 +193,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
         else [],
         "sorts": sorting.menu(params),
-        **strip_context(request, filters, params),
+        **strip_context(request, filters, params, own_keys),
         "export_query": urlencode(params),
         "more_filters_open": bool(set(params) & set(MORE_FILTERS) - {"error", "sort"}),
         "more_filters": [filters.form[name] for name in MORE_FILTERS],
@@ -206,13 +208,18 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
     }
 
 
-def strip_context(request, filters: JobFilter, params: dict[str, str]) -> dict:
-    """The 30-day strip (its days linked to their jobs), or only its fold when the person
+def strip_context(request, filters: JobFilter, params: dict[str, str], own_keys) -> dict:
+    """The 30-day strip (its days linked to their jobs) with the balances of the person's own
+    keys (a teammate's balance is theirs, not the team's), or only its fold when the person
     folded it away: a folded strip is not computed at all (its GROUP BY is the full page's
     dearest query)."""
     if HistoryPreferences.for_request(request).strip_folded:
         return {"strip_folded": True, "dash": None}
-    return {"strip_folded": False, "dash": dashboard.dashboard(filters, request.user).linked(params)}
+    return {
+        "strip_folded": False,
+        "dash": dashboard.dashboard(filters, request.user).linked(params),
+        "balance_keys": [key for key in own_keys if key.balance_amount is not None],
+    }
 
 
 def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, str]) -> list[dict]:

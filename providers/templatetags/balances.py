@@ -25,25 +25,3 @@ def threshold_text(credential: Credential) -> str:
 @register.filter
 def low_balance(credential: Credential) -> bool:
     return balances.is_low(credential)
-
-
-@register.inclusion_tag("providers/balances_strip.html", takes_context=True)
-def key_balances(context) -> dict:
-    """The history's dashboard strip: the viewer's own keys that have a balance (a team
-    member's balance is theirs, not shown to the team)."""
-    user = context["request"].user
-    keys = Credential.objects.owned_by(user).filter(balance_amount__isnull=False)
-    return {
-        "keys": list(
-            keys.only(
-                "code",
-                "label",
-                "provider",
-                "balance_amount",
-                "balance_unit",
-                "balance_spent",
-                "balance_checked",
-                "low_balance_below",
-            )
-        )
-    }
