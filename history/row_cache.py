@@ -30,8 +30,7 @@ import secrets
 
 from django.core.cache import caches
 from django.middleware.csrf import get_token
-from django.template import Context
-from django.template.loader import get_template
+from django.template import engines
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -45,10 +44,11 @@ from teams import access
 from .models import Job
 from .templatetags.history_extras import credits, duration, media
 
+# Jinja2 templates (templates/jinja2/, config/jinja.py): rendered by the thousand.
 ROW_TEMPLATE = "history/row.html"
 # The table layout's row: one line, its cells in the person's column order.
 TABLE_ROW_TEMPLATE = "history/row_table.html"
-# Included by the row: its source is part of the template digest too.
+# Imported by the rows: its source is part of the template digest too.
 ROW_INCLUDES = ["annotations/star.html"]
 # Unfinished rows on screen ask for their latest state this often.
 ROW_POLL_SECONDS = 5
@@ -66,8 +66,14 @@ NEXT_SLOT = f"next-{secrets.token_hex(8)}"
 def template_digest(name: str = ROW_TEMPLATE) -> str:
     """Changes whenever the row's template (or what it includes) does: rows cached before a
     deploy are not reused after it."""
-    source = "".join(get_template(n).template.source for n in [name, *ROW_INCLUDES])
+    env = jinja()
+    source = "".join(env.loader.get_source(env, n)[0] for n in [name, *ROW_INCLUDES])
     return hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
+
+
+def jinja():
+    """The Jinja2 environment the rows are rendered with."""
+    return engines["jinja2"].env
 
 
 def row_media(job: Job) -> dict:
@@ -223,9 +229,9 @@ def row_context(viewer: Viewer, job: Job, version: str | None = None) -> dict:
 
 
 def render_row(viewer: Viewer, job: Job, version: str | None = None) -> str:
-    """One row, with its slots unfilled. Without the request: context processors would run
-    once per row, and the row must not depend on anything its cache key does not hold."""
-    return get_template(viewer.template).template.render(Context(row_context(viewer, job, version), autoescape=True))
+    """One row, with its slots unfilled. Without the request: the row must not depend on
+    anything its cache key does not hold."""
+    return jinja().get_template(viewer.template).render(row_context(viewer, job, version))
 
 
 def rows_html(request, jobs: list[Job], display: Display | None = None) -> list[SafeString]:

@@ -193,3 +193,29 @@ def test_an_archived_copy_and_its_state_change_the_row(client, alice, shared):
     ArchivedFile.objects.filter(pk=copy.pk).update(state=ArchivedFile.State.FAILED, error="too big")
     failed = row(client, job)
     assert "Archive failed: too big" in failed
+
+
+@pytest.mark.parametrize("layout", ["cards", "table"])
+def test_rows_escape_what_providers_and_people_wrote(client, alice, bob, shared, layout):
+    """The rows are Jinja2 templates (config/jinja.py): a title, model, error, status, key
+    label, owner's name or tag that holds markup shows as text in both layouts."""
+    from annotations.models import JobTag, Note, Tag
+    from preferences.models import HistoryPreferences
+
+    evil = '<img src=x onerror="alert(1)">'
+    Job.objects.filter(pk=shared["job"].pk).update(
+        title=f"Song {evil}", model=evil, provider_status=evil, status=Job.Status.FAILED, error=evil
+    )
+    shared["key"].label = f"Pod {evil}"
+    shared["key"].save()
+    alice.username = "alice<b>"
+    alice.save()
+    tag = Tag.objects.create(owner=bob, name="<i>tag</i>")
+    JobTag.objects.create(tag=tag, job=shared["job"])
+    Note.objects.create(user=bob, job=shared["job"], text=evil)
+    columns = ["star", "status", "title", "model", "key", "tags"]
+    HistoryPreferences.objects.create(user=bob, layout=layout, columns=columns)
+    client.force_login(bob)
+    text = client.get("/history/", headers=HX).text
+    assert "<img" not in text and "<b>" not in text and "<i>tag" not in text
+    assert "&lt;img src=x onerror=" in text and "&lt;i&gt;tag&lt;/i&gt;" in text
