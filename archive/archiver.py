@@ -87,9 +87,9 @@ def host_concurrency() -> int:
 # --- planning ---------------------------------------------------------------------------
 
 
-def _items(job: Job) -> list[tuple[str, int, dict]]:
-    items = [(ArchivedFile.Role.OUTPUT, n, o) for n, o in enumerate(job.outputs or [])]
-    items += [(ArchivedFile.Role.INPUT, n, o) for n, o in enumerate(job.inputs or [])]
+def _items(outputs: list | None, inputs: list | None) -> list[tuple[str, int, dict]]:
+    items = [(ArchivedFile.Role.OUTPUT, n, o) for n, o in enumerate(outputs or [])]
+    items += [(ArchivedFile.Role.INPUT, n, o) for n, o in enumerate(inputs or [])]
     return [(role, n, o) for role, n, o in items if isinstance(o, dict) and source_url(o)]
 
 
@@ -114,21 +114,39 @@ def plan(jobs) -> int:
     now = timezone.now()
     new, moved = [], []
     for job in jobs:
-        for role, position, item in _items(job):
+        for role, position, item in _items(job.outputs, job.inputs):
             url = source_url(item)
             row = known.get((job.pk, role, position))
             if row is None:
-                new.append({**NEW_ROW, "code": uuid.uuid4(), "job_id": job.pk, "role": role, "position": position})
-                new[-1].update(kind=str(item.get("kind") or "audio")[:10], url=url[:2000], host=_host(url))
-                new[-1].update(next_try=now, created=now)
+                new.append(_new_row(job.pk, role, position, item, now))
             elif row.url != url and row.state in (ArchivedFile.State.PENDING, ArchivedFile.State.GONE):
                 row.url, row.host, row.state, row.next_try = url[:2000], _host(url), "pending", now
                 moved.append(row)
+    _insert(new)
+    rows.update_by_pk(ArchivedFile, moved, ["url", "host", "state", "next_try"])
+    return len(new)
+
+
+def _new_row(job_id: int, role: str, position: int, item: dict, now: datetime) -> dict:
+    url = source_url(item)
+    return {
+        **NEW_ROW,
+        "code": uuid.uuid4(),
+        "job_id": job_id,
+        "role": role,
+        "position": position,
+        "kind": str(item.get("kind") or "audio")[:10],
+        "url": url[:2000],
+        "host": _host(url),
+        "next_try": now,
+        "created": now,
+    }
+
+
+def _insert(new: list[dict]) -> None:
     # The sync plans a page of jobs at a time: one prepared INSERT, as history.rows does for
     # jobs (bulk_create compiled every value and cost more than the page's own import).
     rows.insert_ignoring_conflicts(ArchivedFile, new, conflict=["job_id", "role", "position"])
-    rows.update_by_pk(ArchivedFile, moved, ["url", "host", "state", "next_try"])
-    return len(new)
 
 
 # Column values of a planned row besides its item, url and times.
@@ -156,14 +174,30 @@ def _host(url: str) -> str:
     return _origin_key(f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0]}")
 
 
-def plan_finished(credential, external_ids) -> int:
-    """The sync's hook: plan the jobs of these ids that are finished, if the key archives."""
-    if not credential.archive or not external_ids:
+def plan_finished(credential, created: list[dict], changed: list[Job]) -> int:
+    """The sync's hook (history.sync.store, in its transaction), if the key archives: plan
+    the finished ones among the rows it just inserted (`created`, column values) and the jobs
+    whose status or media it just changed (`changed`).
+
+    Planned from the values just written, not read back (that read cost a fifth of an
+    import): only the pks of new rows that are finished with media are read, by the `code`
+    this import chose. A row that ON CONFLICT skipped (a concurrent import inserted the same
+    job) keeps the other import's code, so it is not planned from this page: the import
+    that inserted it planned it if it was finished, and the next sync plans it when it
+    updates it. Rows this import inserted have no archive rows yet: none are looked up."""
+    if not credential.archive:
         return 0
-    # By (credential, external id) alone, the unique index: with the status in the query too,
-    # SQLite walks the (credential, status, created) index over every finished job of the key.
-    jobs = Job.objects.filter(credential=credential, external_id__in=list(external_ids))
-    return plan(jobs.only("pk", "status", "outputs", "inputs"))
+    finished = {}
+    for row in created:
+        if row["status"] == Job.Status.SUCCEEDED and (items := _items(row["outputs"], row["inputs"])):
+            finished[row["code"]] = items
+    new = []
+    if finished:
+        now = timezone.now()
+        for code, pk in Job.objects.filter(code__in=list(finished)).values_list("code", "pk"):
+            new += [_new_row(pk, role, position, item, now) for role, position, item in finished[code]]
+        _insert(new)
+    return len(new) + plan(changed)
 
 
 def plan_credential(credential_id: int, chunk: int = 500) -> int:

@@ -229,7 +229,7 @@ def store(
     if not by_id:
         return tally
     existing = {job.external_id: job for job in Job.objects.filter(credential=credential, external_id__in=by_id)}
-    to_create, to_update = [], []
+    to_create, to_update, media_changed = [], [], []
     for external_id, record in by_id.items():
         job = existing.get(external_id)
         if job is None:
@@ -237,8 +237,11 @@ def store(
             tally.unfinished += record.unfinished
             continue
         was_due = job.next_poll is not None and job.next_poll <= now
+        before = (job.status, job.outputs, job.inputs)
         if merge(job, record, now, relaxed):
             to_update.append(job)
+            if (job.status, job.outputs, job.inputs) != before:
+                media_changed.append(job)
         tally.unfinished += job.status in Job.UNFINISHED and not job.stale
         tally.polled += was_due
     with transaction.atomic():
@@ -246,10 +249,9 @@ def store(
         # meanwhile; the unique constraint keeps one row and the next sync updates it.
         rows.insert_ignoring_conflicts(Job, to_create, conflict=["credential_id", "external_id"])
         rows.update_by_pk(Job, to_update, UPDATE_FIELDS)
-        # Jobs that finished (or changed) here get their media archived (archive.archiver).
-        archiver.plan_finished(
-            credential, [row["external_id"] for row in to_create] + [j.external_id for j in to_update]
-        )
+        # Jobs that finished here, or whose media changed, get it archived (archive.archiver).
+        # A finished job updated with the same media was planned when it finished.
+        archiver.plan_finished(credential, to_create, media_changed)
     tally.new, tally.updated = len(to_create), len(to_update)
     return tally
 

@@ -14,8 +14,10 @@ from django.utils import timezone
 from archive import archiver
 from archive.models import ArchivedFile
 from archive.storage import archive_storage
+from history import sync
 from history.models import Job
 from history.sync import sync_credential
+from providers.records import JobRecord, Output
 from providers.simulator import media as sim_media
 from tests.factories import make_credential
 from tests.media_host import WAV, make_job
@@ -70,6 +72,48 @@ def test_the_sync_plans_finished_jobs_unless_the_key_archives_nothing(alice, sim
     assert finished.exists()
     assert ArchivedFile.objects.filter(job__credential=on).values("job").distinct().count() == finished.count()
     assert not ArchivedFile.objects.filter(job__credential=off).exists()
+
+
+def finished(external_id: str, url: str = "https://cdn.example/a.mp3", status: str = "succeeded") -> JobRecord:
+    return JobRecord(external_id, "music", status, status.upper(), timezone.now(), outputs=[Output("audio", url)])
+
+
+def test_a_page_with_nothing_finished_reads_nothing_back(key, django_assert_num_queries):
+    # Tombstones, known jobs, the savepoint, the INSERT and its release: no archive query.
+    with django_assert_num_queries(5) as queries:
+        sync.store(key, [finished("a", status="running"), finished("b", status="failed")])
+    assert not any("archive" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_stored_job_is_planned_again_only_when_its_status_or_media_change(key, django_assert_num_queries):
+    sync.store(key, [finished("a", "https://cdn.example/a.mp3?sig=1")])
+    assert ArchivedFile.objects.get().url.endswith("sig=1")
+    renamed = finished("a", "https://cdn.example/a.mp3?sig=1")
+    renamed.title = "Renamed"
+    # Tombstones, the job, the savepoint, its UPDATE and the release: it was planned already.
+    with django_assert_num_queries(5):
+        sync.store(key, [renamed])
+    sync.store(key, [finished("a", "https://cdn.example/a.mp3?sig=2")])
+    assert ArchivedFile.objects.get().url.endswith("sig=2")
+
+
+def test_a_job_a_concurrent_import_inserted_is_not_planned_from_this_page(key, monkeypatch):
+    # The other import (an Apikley id import, say) stored the job pending between this one's
+    # look at known jobs and its INSERT, which skips the row; the next sync updates and plans it.
+    new_row = sync.new_row
+
+    def racing(credential, record, now, relaxed=False):
+        if record.external_id == "taken":
+            make_job(credential, [], external_id="taken", status=Job.Status.PENDING)
+        return new_row(credential, record, now, relaxed)
+
+    monkeypatch.setattr(sync, "new_row", racing)
+    sync.store(key, [finished("taken"), finished("mine")])
+    assert Job.objects.get(external_id="taken").status == Job.Status.PENDING
+    assert list(ArchivedFile.objects.values_list("job__external_id", flat=True)) == ["mine"]
+    monkeypatch.undo()
+    sync.store(key, [finished("taken")])
+    assert ArchivedFile.objects.filter(job__external_id="taken").count() == 1
 
 
 def test_a_file_is_copied_into_storage_with_its_checksum(key, allow_simulator):
