@@ -8,6 +8,21 @@ pytest_plugins = ["tests.fixtures_simulator", "tests.media_host"]
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """After pytest-django's order (database tests, then transactional ones, then the rest),
+    the tests that use no test database go first: among them are the few that drive whole
+    processes (a worker cluster, bin/serve, bin/start: 20–40 s each), which otherwise started
+    last and ran on alone while every other xdist worker had finished. They touch no test
+    database, so running them first changes nothing for the tests that do."""
+    uses_db = {"db", "transactional_db", "live_server", "django_db_setup"}
+
+    def no_database(item) -> bool:
+        return item.get_closest_marker("django_db") is None and not uses_db & set(getattr(item, "fixturenames", ()))
+
+    items.sort(key=lambda item: not no_database(item))
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
