@@ -20,12 +20,18 @@ class RenameForm(forms.Form):
     name = NameField()
 
 
-class SaveForm(forms.Form):
-    """Save the history's current parameters (`query`, filled from the page's URL) as a view."""
+class QueryForm(forms.Form):
+    """The history's current parameters (`query`, filled from the page's URL by
+    static/js/saved_views.js after htmx filtering), checked by query.kept once valid."""
+
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+
+class SaveForm(QueryForm):
+    """Save the history's current parameters as a new view."""
 
     name = NameField()
     shared = forms.ChoiceField(label="Who sees it", initial=ONLY_ME)
-    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, members=None, **kwargs):
         """`members`: the user's memberships when the caller has them (access.memberships)."""

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("<uuid:code>/", views.open_view, name="open"),
     path("<uuid:code>/rename/", views.rename, name="rename"),
+    path("<uuid:code>/update/", views.update, name="update"),
     path("<uuid:code>/move/", views.move, name="move"),
     path("<uuid:code>/delete/", views.delete, name="delete"),
 ]

@@ -1,5 +1,6 @@
 """Saved views: open one (the history with its parameters), save the current parameters as a
-new one, rename, move left or right among its group's tabs, delete. Who may: access.py."""
+new one or into the one opened (update), rename, move left or right among its group's tabs,
+delete. Who may: access.py."""
 
 from urllib.parse import urlencode
 
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import query
 from .access import get_view_for_user
-from .forms import RenameForm, SaveForm
+from .forms import QueryForm, RenameForm, SaveForm
 from .models import SavedView
 
 LIST = "/history/"
@@ -85,6 +86,25 @@ def rename(request, code):
         messages.success(request, f"Renamed the view “{view.name}”.")
     else:
         messages.error(request, f"Not renamed. {_form_errors(form)}")
+    return redirect(view)
+
+
+@require_POST
+def update(request, code):
+    """Keep the history's current parameters as the view's own, checked as `create` checks
+    them (invalid filters left out). Whoever may rename the view may update it."""
+    view = get_view_for_user(request, code, edit=True)
+    form = QueryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"The view was not updated. {_form_errors(form)}")
+        return redirect(view)
+    params = urlencode(query.kept(request, QueryDict(form.cleaned_data["query"])))
+    if query.normal(params) == query.normal(view.query):
+        messages.info(request, f"The view “{view.name}” already shows this: nothing to update.")
+        return redirect(view)
+    view.query = params
+    view.save(update_fields=["query", "updated"])
+    messages.success(request, f"Updated the view “{view.name}”.")
     return redirect(view)
 
 

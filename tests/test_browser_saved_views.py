@@ -1,7 +1,8 @@
 """Saved views and public links in a real browser (Debian's headless Chromium, Playwright):
 a view saved for a team after filtering with htmx, opened by a member from its tab; the edit
-menu by keyboard; a job's public link opened without an account; no sideways scrolling at
-360 px. Console errors and CSP violations fail the test (tests/test_browser.py's Watched)."""
+menu by keyboard; the view updated with filters changed by htmx; a job's public link opened
+without an account; no sideways scrolling at 360 px. Console errors and CSP violations fail
+the test (tests/test_browser.py's Watched)."""
 
 import re
 from urllib.parse import urlsplit
@@ -109,6 +110,19 @@ def test_a_view_saved_for_the_team_is_opened_by_a_member(open_as, studio, alice)
     page.wait_for_selector("#history-results:not([aria-busy])")
     assert page.locator("a.view-tab[aria-current=page]").inner_text() == "All jobs"
     assert page.locator("details.view-manage").is_hidden()
+
+    # Back on the view's filters and one more: its menu offers to keep that, for the team.
+    page.click("label.pill:has(input[name=status][value=failed])")
+    page.wait_for_url(re.compile(r"/history/\?status=failed$"))
+    assert page.locator("form[data-update-view]").is_hidden()
+    page.click("label.pill:has(input[name=provider][value=apimall])")
+    page.wait_for_url(re.compile(r"/history/\?provider=apimall&status=failed$"))
+    assert page.locator("a.view-tab[aria-current=page]").count() == 0
+    page.click("details.view-manage > summary")
+    page.click("form[data-update-view] button")
+    page.wait_for_url(re.compile(rf"/history/\?provider=apimall&status=failed&view={view.code}$"))
+    assert page.locator("a.view-tab[aria-current=page]").get_attribute("data-query") == "provider=apimall&status=failed"
+    assert "Updated the view “Failed ones”." in page.locator(".messages").first.inner_text()
     member.assert_clean()
 
 

@@ -1,5 +1,6 @@
 """Saved views: the role × view matrix (a person's private views, a team's views), saving the
-history's parameters, the tabs, order, the per-person limit, and views whose filters broke."""
+history's parameters, updating a view with them, the tabs, order, the per-person limit, and
+views whose filters broke."""
 
 from urllib.parse import parse_qsl, urlsplit
 
@@ -68,6 +69,9 @@ CASES = [
     ("create for the team", "post", "/history/views/new/", {"name": "Team", "shared": "studio"}, "302 302 302 302 302 302", "owner admin member"),  # noqa: E501
     ("rename private", "post", "/history/views/{private}/rename/", {"name": "Renamed"}, "302 404 404 404 404 302", "owner"),  # noqa: E501
     ("rename team view", "post", "/history/views/{team_view}/rename/", {"name": "Renamed"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
+    ("update private", "post", "/history/views/{private}/update/", {"query": "kind=audio"}, "302 404 404 404 404 302", "owner"),  # noqa: E501
+    ("update team view", "post", "/history/views/{team_view}/update/", {"query": "status=succeeded"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
+    ("update by GET", "get", "/history/views/{team_view}/update/", None, "405 405 405 405 405 302", ""),
     ("move team view", "post", "/history/views/{team_view}/move/", {"direction": "right"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
     ("move private", "post", "/history/views/{private}/move/", {"direction": "right"}, "302 404 404 404 404 302", ""),
     ("delete private: confirm", "get", "/history/views/{private}/delete/", None, "200 404 404 404 404 302", ""),
@@ -256,3 +260,85 @@ def test_someone_in_no_team_saves_a_private_view_with_no_choice_to_make(client, 
     assert 'type="hidden" name="shared" value="_me"' in page and "Who sees it" not in page
     client.post("/history/views/new/", {"name": "Frank's", "shared": "_me"})
     assert SavedView.objects.get(user=frank).team is None
+
+
+def update_menu(page: str) -> str:
+    """The "Update with what's on screen" form of the page's "Edit view" menu."""
+    start = page.index('class="view-update"')
+    return page[page.rindex("<form", 0, start) : page.index("</form>", start)]
+
+
+def test_the_owner_updates_a_private_view_with_what_is_on_screen(client, world):
+    view = world["private"]
+    client_for(client, world, "owner")
+    page = client.get(f"/history/?kind=denoise&provider=apimall&view={view.code}").content.decode()
+    menu = update_menu(page)
+    assert " hidden>" not in menu.split("\n")[0]
+    assert "Update with what's on screen" in menu and "Studio" not in menu
+    assert 'name="query" value="provider=apimall&amp;kind=denoise"' in menu
+    response = client.post(
+        f"/history/views/{view.code}/update/", {"query": "kind=denoise&provider=apimall&cursor=x&view=y"}, follow=True
+    )
+    view.refresh_from_db()
+    assert dict(parse_qsl(view.query)) == {"kind": "denoise", "provider": "apimall"}
+    assert response.redirect_chain[0][0] == view.get_absolute_url()
+    page = response.content.decode()
+    assert "Updated the view “Mine only”." in page
+    # Back on the view with its new parameters: its tab active, nothing left to update.
+    assert f'data-view="{view.code}" data-query="kind=denoise&amp;provider=apimall" aria-current="page"' in page
+    assert update_menu(page).split("\n")[0].endswith(" hidden>")
+
+
+def test_a_member_updates_the_teams_view_and_is_told_the_team_sees_it(client, world):
+    view = world["team_view"]
+    client_for(client, world, "member")
+    menu = update_menu(client.get(f"/history/?status=failed&provider=apimall&view={view.code}").content.decode())
+    assert "everyone in Studio sees the change" in menu
+    data = {"query": "provider=apimall&status=failed"}
+    response = client.post(f"/history/views/{view.code}/update/", data, follow=True)
+    view.refresh_from_db()
+    assert (view.query, view.user.username, view.team) == ("provider=apimall&status=failed", "erin", world["team"])
+    assert "Updated the view “Failed songs”." in response.content.decode()
+
+
+def test_an_update_drops_invalid_filters_as_saving_does(client, world):
+    view = world["team_view"]
+    client_for(client, world, "admin")
+    gone = "00000000-0000-4000-8000-000000000000"
+    query = f"status=failed&credential={gone}&created_after=2026-13-45&sort=-credits&layout=sideways&q=so"
+    client.post(f"/history/views/{view.code}/update/", {"query": query})
+    view.refresh_from_db()
+    assert dict(parse_qsl(view.query)) == {"status": "failed", "sort": "-credits"}
+
+
+def test_an_update_to_what_the_view_holds_changes_nothing_and_says_so(client, world):
+    view = world["team_view"]
+    updated = view.updated
+    client_for(client, world, "member")
+    # The same parameters in another order, with paging: still what the view holds.
+    response = client.post(f"/history/views/{view.code}/update/", {"query": "cursor=x&status=failed"}, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0] == view.get_absolute_url()
+    assert "The view “Failed songs” already shows this: nothing to update." in response.content.decode()
+    view.refresh_from_db()
+    assert (view.query, view.updated) == ("status=failed", updated)
+    # A query too long for any view is refused, the view left as it was.
+    response = client.post(f"/history/views/{view.code}/update/", {"query": "q=" + "a" * 2000}, follow=True)
+    assert "The view was not updated." in response.content.decode()
+    view.refresh_from_db()
+    assert view.query == "status=failed"
+
+
+def test_the_update_is_not_offered_while_the_view_is_what_is_on_screen(client, world):
+    view = world["team_view"]
+    client_for(client, world, "member")
+    # Opened, or on screen without the marker: the form is in the menu (for the script to show
+    # after htmx filtering) but hidden.
+    for url in (f"/history/?status=failed&view={view.code}", "/history/?status=failed"):
+        assert update_menu(client.get(url).content.decode()).split("\n")[0].endswith(" hidden>"), url
+    # Filtered further without JavaScript: the filter form keeps the view's marker, so the
+    # next page still has its menu, offering the update.
+    page = client.get(f"/history/?status=failed&view={view.code}").content.decode()
+    assert f'<input type="hidden" name="view" value="{view.code}">' in page
+    page = client.get(f"/history/?status=failed&provider=apimall&view={view.code}").content.decode()
+    assert not update_menu(page).split("\n")[0].endswith(" hidden>")

@@ -55,6 +55,9 @@ def saved_view_tabs(context) -> dict:
         "active": active,
         "all_active": active is None and not on_screen,
         "can_edit": active is not None and access.can_edit(user, active, team_roles),
+        # "Update with what's on screen" is offered only when that is not what the view holds
+        # (compared as static/js/saved_views.js compares them after htmx filtering).
+        "differs": active is not None and active.normal_query != on_screen,
         "neighbours": neighbours,
         "share_choices": form.fields["shared"].choices,
         "only_me": ONLY_ME,

@@ -1,6 +1,7 @@
 // Saved views (templates/saved_views/tabs.html): progressive enhancement of plain links and
 // forms. After htmx filters the history (the address bar changes, the tabs do not re-render),
-// the tab whose parameters are on screen is marked; "Save view" takes the address bar's
+// the tab whose parameters are on screen is marked, "Update with what's on screen" is offered
+// while they differ from the opened view's; "Save view" and the update take the address bar's
 // parameters, not the ones the page was first rendered with.
 (function () {
   "use strict";
@@ -33,9 +34,16 @@
     tabs.forEach(function (tab) {
       if (tab === active) { tab.setAttribute("aria-current", "page"); } else { tab.removeAttribute("aria-current"); }
     });
-    // "Edit view" is for the view rendered with the page: hidden while another is on screen.
+    // "Edit view" is for the view rendered with the page: hidden while another tab ("All jobs"
+    // included) is on screen. While no tab is, it offers to update that view with what is.
     var manage = nav.querySelector("[data-manages]");
-    if (manage) { manage.hidden = !active || active.getAttribute("data-view") !== manage.getAttribute("data-manages"); }
+    if (manage) {
+      var own = null;
+      tabs.forEach(function (tab) { if (tab.getAttribute("data-view") === manage.getAttribute("data-manages")) { own = tab; } });
+      manage.hidden = !own || (active !== null && active !== own);
+      var update = manage.querySelector("form[data-update-view]");
+      if (update && own) { update.hidden = normal(own.getAttribute("data-query")) === onScreen; }
+    }
   }
 
   document.addEventListener("htmx:pushedIntoHistory", markActive);
@@ -44,7 +52,7 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.matches || !form.matches("form[data-save-view]") || location.pathname !== "/history/") { return; }
+    if (!form.matches || !form.matches("form[data-save-view], form[data-update-view]") || location.pathname !== "/history/") { return; }
     var field = form.querySelector("input[name=query]");
     if (field) { field.value = normal(location.search); }
   });
