@@ -8,7 +8,7 @@ history's rows stay cached per job and the viewer's marks join their cache key
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -89,6 +89,20 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def named(cls, name: str, **owner_or_team) -> "Tag":
+        """The tag of this name (whatever its case) of this person (`owner=`) or team
+        (`team=`), made if new; two requests making it at once end with the one tag (the
+        unique constraint decides). The job page's tag form and the bulk bar use it."""
+        found = cls.objects.filter(name__iexact=name, **owner_or_team).first()
+        if found is not None:
+            return found
+        try:
+            with transaction.atomic():
+                return cls.objects.create(name=name, **owner_or_team)
+        except IntegrityError:
+            return cls.objects.get(name__iexact=name, **owner_or_team)
 
 
 class JobTag(models.Model):

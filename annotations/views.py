@@ -5,7 +5,6 @@ with htmx (the star button, or the job page's marks panel, swapped in place).
 Anyone who cannot see the job gets 404; a team viewer changing a team's tags gets 403."""
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -79,7 +78,7 @@ def tag_add(request, code):
             owner_or_team = {"team": team}
         else:
             owner_or_team = {"owner": request.user}
-        tag = _tag_named(name, **owner_or_team)
+        tag = Tag.named(name, **owner_or_team)
         bulk.tag(request.user, tag, Job.objects.filter(pk=job.pk))
         if not request.htmx:
             messages.success(request, f"Tagged “{tag.name}”.")
@@ -88,19 +87,6 @@ def tag_add(request, code):
     if request.htmx:
         return _panel(request, job, tag_form=None if form.is_valid() else form)
     return redirect(_next(request, job))
-
-
-def _tag_named(name: str, **owner_or_team) -> Tag:
-    """The tag of this name (whatever its case) of this person or team, made if new; two
-    requests making it at once end with the one tag (the unique constraint decides)."""
-    found = Tag.objects.filter(name__iexact=name, **owner_or_team).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return Tag.objects.create(name=name, **owner_or_team)
-    except IntegrityError:
-        return Tag.objects.get(name__iexact=name, **owner_or_team)
 
 
 @require_POST
