@@ -39,6 +39,12 @@ def taggable_tags(user) -> QuerySet:
     return Tag.objects.filter(Q(owner=user) | Q(team__members__user=user, team__members__role__in=TAGGING_ROLES))
 
 
+def taggable_teams(user) -> QuerySet:
+    """The teams whose tags the person may put on jobs and make: those where their role is
+    member or stronger."""
+    return Team.objects.filter(members__user=user, members__role__in=TAGGING_ROLES)
+
+
 def may_tag_for(user, team: Team) -> bool:
     """Whether the person may change `team`'s tags: a member of it with a role of member or
     stronger (viewers see team tags but do not change them)."""

@@ -23,18 +23,22 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from annotations import bulk as annotations_bulk
-from annotations.access import may_tag_for, taggable_tags, visible_tags
+from annotations.access import may_tag_for, taggable_tags, taggable_teams
+from annotations.forms import TagForm
 from annotations.models import JobTag, Star, Tag
 from archive.models import ArchivedFile
 from archive.views import zip_response
+from teams.models import Team
 
 from . import export_jobs, removal
 from .filters import JobFilter
@@ -291,45 +295,95 @@ def _star_run(on: bool):
     return run
 
 
-def tag_choices(user) -> list[tuple[str, str]]:
-    """The tags the bulk bar offers: the person's own, and the tags of the teams where they
-    may tag (annotations.access: member or stronger), as (code, label)."""
+def tag_choices(user) -> dict:
+    """What the bulk bar's tag field offers: the names of the tags the person may put on jobs
+    (their own, and those of the teams where they may tag: annotations.access), each with
+    whose it is, and those teams, for a new team tag."""
     tags = taggable_tags(user).select_related("team")
-    return [(str(tag.code), tag.name if tag.team is None else f"{tag.name} ({tag.team.name})") for tag in tags]
+    return {
+        "names": [(tag.name, "Only me" if tag.team is None else f"Team {tag.team.name}") for tag in tags],
+        "teams": list(taggable_teams(user).order_by("name")),
+    }
 
 
-def _chosen_tag(request) -> Tag:
-    """The tag a tag action names (`bulk_tag`: `tag` is the history's tag filter), one the
-    person sees; 404 otherwise."""
-    try:
-        code = uuid.UUID(request.POST.get("bulk_tag", ""))
-    except ValueError:
-        raise Http404("No such tag.") from None
-    return get_object_or_404(visible_tags(request.user).select_related("team"), code=code)
+class TagRefused(PermissionDenied):
+    """A tag action whose tag cannot be: a bad name, or a team the person may not tag for.
+    The plan says why in the confirmation; past the plan (the team changed in between)
+    it is a 403."""
+
+
+@dataclass(frozen=True)
+class ChosenTag:
+    """The tag a tag action names: an existing tag (`tag`), or a new name, made only when
+    the person confirms."""
+
+    name: str
+    whose: dict  # owner= the person, or team= the team: Tag.named's keyword
+    tag: Tag | None
+
+    @property
+    def team(self) -> Team | None:
+        return self.whose.get("team")
+
+    @property
+    def called(self) -> str:
+        """How the confirmation and the message name it."""
+        if self.tag is not None:
+            return f"“{self.tag.name}”"
+        if self.team is None:
+            return f"the new tag “{self.name}”"
+        return f"the new team tag “{self.name}” of {self.team.name}"
+
+
+# The bulk bar's tag fields: the job page's tag form (name and team slug) under a prefix,
+# since `tag` is the history's tag filter, which the bar also carries.
+TAG_PREFIX = "bulk_tag"
+
+
+def _chosen_tag(request) -> ChosenTag:
+    """The tag a tag action names by name and team, with the job page's rules (TagForm:
+    1 to 40 characters, trimmed; the same name in any case is the same tag). Raises
+    TagRefused for a bad name, a team the person is not in, or one they only view."""
+    form = TagForm(request.POST, prefix=TAG_PREFIX)
+    if not form.is_valid():
+        raise TagRefused(" ".join(form.errors["name"]))
+    name, slug = form.cleaned_data["name"], form.cleaned_data["team"]
+    team = None
+    if slug:
+        team = Team.objects.filter(slug=slug, members__user=request.user).first()
+        if team is None:
+            raise TagRefused("You are not in that team.")
+        if not may_tag_for(request.user, team):
+            raise TagRefused(f"Viewers of {team.name} cannot change its tags.")
+    whose = {"team": team} if team else {"owner": request.user}
+    return ChosenTag(name, whose, Tag.objects.filter(name__iexact=name, **whose).first())
 
 
 def _tag_plan(on: bool):
     def plan(request, selection: Selection) -> tuple[list[str], bool]:
-        tag = _chosen_tag(request)
+        try:
+            chosen = _chosen_tag(request)
+        except TagRefused as e:
+            return [str(e)], False
+        if chosen.tag is None and not on:
+            whose = "of yours" if chosen.team is None else f"of {chosen.team.name}"
+            return [f"There is no tag “{chosen.name}” {whose} to take off."], False
         jobs = selection.jobs
         lines = []
-        if tag.team is not None:
-            if not may_tag_for(request.user, tag.team):
-                return [f"Viewers of {tag.team.name} cannot change its tags."], False
-            through = jobs.filter(credential__shares__team=tag.team).distinct()
+        if chosen.team is not None:
+            through = jobs.filter(credential__shares__team=chosen.team).distinct()
             outside = len(selection.pks) - through.count()
             if outside:
                 lines.append(
-                    f"{jobs_text(outside)} not shared with {tag.team.name} "
+                    f"{jobs_text(outside)} not shared with {chosen.team.name} "
                     + ("stays as it is." if outside == 1 else "stay as they are.")
                 )
             jobs = through
-        having = JobTag.objects.filter(tag=tag, job__in=jobs.values("pk")).count()
+        having = JobTag.objects.filter(tag=chosen.tag, job__in=jobs.values("pk")).count() if chosen.tag else 0
         reachable = jobs.count()
         changing = reachable - having if on else having
-        head = (
-            f"Tag {jobs_text(changing)} with “{tag.name}”." if on else f"Take “{tag.name}” off {jobs_text(changing)}."
-        )
+        n = jobs_text(changing)
+        head = f"Tag {n} with {chosen.called}." if on else f"Take {chosen.called} off {n}."
         if on and having:
             lines.append(f"{having:,} {'has' if having == 1 else 'have'} it already.")
         return [*_cap_note(selection), head, *lines], changing > 0
@@ -339,11 +393,11 @@ def _tag_plan(on: bool):
 
 def _tag_run(on: bool):
     def run(request, selection: Selection) -> HttpResponse:
-        tag = _chosen_tag(request)
-        changed = annotations_bulk.tag(request.user, tag, selection.jobs, on=on)
-        text = (
-            f"Tagged {jobs_text(changed)} with “{tag.name}”." if on else f"Took “{tag.name}” off {jobs_text(changed)}."
-        )
+        chosen = _chosen_tag(request)
+        with transaction.atomic():  # a new tag is made only with its jobs
+            tag = chosen.tag or Tag.named(chosen.name, **chosen.whose)
+            n = jobs_text(annotations_bulk.tag(request.user, tag, selection.jobs, on=on))
+        text = f"Tagged {n} with {chosen.called}." if on else f"Took {chosen.called} off {n}."
         messages.success(request, text)
         return redirect(selection.back)
 
@@ -388,7 +442,11 @@ def bulk(request):
         "lines": lines,
         "possible": possible,
         "selection": selection,
-        # The tag a tag action names, checked by its plan (a 404 for a tag the person does not see).
-        "bulk_tag": request.POST.get("bulk_tag", "") if request.POST["action"] in ("tag", "untag") else "",
+        # The tag a tag action names, as posted: the confirmation checks it again.
+        "tag_fields": [
+            (f"{TAG_PREFIX}-{name}", request.POST.get(f"{TAG_PREFIX}-{name}", "")) for name in ("name", "team")
+        ]
+        if request.POST["action"] in ("tag", "untag")
+        else [],
     }
     return render(request, "history/bulk.html#dialog" if request.htmx else "history/bulk.html", context)

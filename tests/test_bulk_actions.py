@@ -4,6 +4,7 @@ request selects, what each action says before it happens and does after, who may
 import csv
 import io
 import json
+import re
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -316,20 +317,25 @@ def test_star_says_how_many_then_stars_and_unstars(alice, alice_client, key):
     assert not Star.objects.exists()
 
 
+def named(name: str, team: str = "") -> dict:
+    """The bulk bar's tag fields (history.bulk_actions.TAG_PREFIX: the job page's TagForm)."""
+    return {"bulk_tag-name": name, "bulk_tag-team": team}
+
+
 def test_tag_with_a_personal_tag_beside_the_tag_filter(alice, alice_client, key):
     jobs = make_jobs(key, 3)
     mix = Tag.objects.create(owner=alice, name="mix")
     demo = Tag.objects.create(owner=alice, name="demo")
     JobTag.objects.create(tag=demo, job=jobs[0], added_by=alice)
-    assert f'<option value="{mix.code}">mix</option>' in alice_client.get("/history/").text  # in the bulk bar
-    # `tag` is the history's filter (jobs tagged "demo"); `bulk_tag` the tag to put on them.
-    asked = unescape(post(alice_client, "tag", all="1", tag=str(demo.code), bulk_tag=str(mix.code)).text)
-    assert "Tag 1 job with “mix”." in asked and f'name="bulk_tag" value="{mix.code}"' in asked
-    post(alice_client, "tag", confirm=True, job=codes(jobs), bulk_tag=str(mix.code))
+    assert '<option value="mix" label="Only me"></option>' in alice_client.get("/history/").text  # the bar's datalist
+    # `tag` is the history's filter (jobs tagged "demo"); `bulk_tag-name` the tag to put on them.
+    asked = unescape(post(alice_client, "tag", all="1", tag=str(demo.code), **named("mix")).text)
+    assert "Tag 1 job with “mix”." in asked and 'name="bulk_tag-name" value="mix"' in asked
+    post(alice_client, "tag", confirm=True, job=codes(jobs), **named("mix"))
     assert JobTag.objects.filter(tag=mix).count() == 3
-    asked = unescape(post(alice_client, "untag", job=codes(jobs[:2]), bulk_tag=str(mix.code)).text)
+    asked = unescape(post(alice_client, "untag", job=codes(jobs[:2]), **named("mix")).text)
     assert "Take “mix” off 2 jobs." in asked
-    post(alice_client, "untag", confirm=True, job=codes(jobs[:2]), bulk_tag=str(mix.code))
+    post(alice_client, "untag", confirm=True, job=codes(jobs[:2]), **named("mix"))
     assert list(JobTag.objects.filter(tag=mix).values_list("job", flat=True)) == [jobs[2].pk]
 
 
@@ -338,24 +344,125 @@ def test_team_tags_follow_the_role_and_reach_only_the_teams_jobs(alice, bob, cli
     private = make_jobs(make_credential(bob, label="Bob's own", secret="sk-bulk-bob-3"), 1, prefix="own")
     team_tag = Tag.objects.create(team=Team.objects.get(slug="crew"), name="release")
     client.force_login(bob)
-    asked = unescape(post(client, "tag", job=codes(shared + private), bulk_tag=str(team_tag.code)).text)
+    asked = unescape(post(client, "tag", job=codes(shared + private), **named("release", "crew")).text)
     assert "Tag 2 jobs with “release”." in asked and "1 job not shared with Crew stays as it is." in asked
-    post(client, "tag", confirm=True, job=codes(shared + private), bulk_tag=str(team_tag.code))
+    post(client, "tag", confirm=True, job=codes(shared + private), **named("release", "crew"))
     assert JobTag.objects.filter(tag=team_tag).count() == 2
     Member.objects.filter(user=bob).update(role=Member.Role.VIEWER)
-    asked = post(client, "untag", confirm=True, job=codes(shared), bulk_tag=str(team_tag.code))
-    assert "Viewers of Crew cannot change its tags." in unescape(asked.text)
+    asked = post(client, "untag", confirm=True, job=codes(shared), **named("release", "crew"))
+    assert asked.status_code == 200 and "Viewers of Crew cannot change its tags." in unescape(asked.text)
     assert JobTag.objects.filter(tag=team_tag).count() == 2
-    # Not offered to a viewer by the bulk bar (the tag filter still lists it).
-    assert f'<option value="{team_tag.code}">release (Crew)</option>' not in client.get("/history/").text
+    # Neither the team nor its tags are offered to a viewer by the bulk bar (the tag filter still lists them).
+    page = client.get("/history/").text
+    assert '<option value="crew">Team Crew</option>' not in page and 'label="Team Crew"' not in page
     Member.objects.filter(user=bob).update(role=Member.Role.MEMBER)
-    assert f'<option value="{team_tag.code}">release (Crew)</option>' in client.get("/history/").text
+    page = client.get("/history/").text
+    assert '<option value="crew">Team Crew</option>' in page
+    assert '<option value="release" label="Team Crew"></option>' in page
 
 
-def test_someone_elses_tag_is_a_404(alice, carol, client, key):
+def test_a_name_is_looked_up_among_the_persons_own_tags_only(alice, carol, client, key):
     jobs = make_jobs(key, 1)
     carols = Tag.objects.create(owner=carol, name="secret")
     client.force_login(alice)
-    assert post(client, "tag", job=codes(jobs), bulk_tag=str(carols.code)).status_code == 404
-    assert post(client, "tag", confirm=True, job=codes(jobs), bulk_tag="nope").status_code == 404
-    assert not JobTag.objects.exists()
+    asked = unescape(post(client, "tag", job=codes(jobs), **named("secret")).text)
+    assert "Tag 1 job with the new tag “secret”." in asked
+    asked = unescape(post(client, "untag", confirm=True, job=codes(jobs), **named("secret")).text)
+    assert "There is no tag “secret” of yours to take off." in asked and "Remove the tag</button>" not in asked
+    post(client, "tag", confirm=True, job=codes(jobs), **named("secret"))
+    assert not carols.links.exists() and Tag.objects.get(owner=alice).name == "secret"
+
+
+# --- a new tag from the bulk bar --------------------------------------------------------------
+
+
+def test_a_new_personal_tag_is_made_only_when_confirmed(alice, alice_client, key):
+    jobs = make_jobs(key, 37)
+    asked = unescape(post(alice_client, "tag", job=codes(jobs), **named("  keeper ")).text)
+    assert "Tag 37 jobs with the new tag “keeper”." in asked and "Add the tag</button>" in asked
+    assert not Tag.objects.exists()  # asking makes nothing
+    done = post(alice_client, "tag", confirm=True, job=codes(jobs), **named("  keeper "))
+    assert done.status_code == 302
+    tag = Tag.objects.get()
+    assert (tag.owner, tag.team, tag.name) == (alice, None, "keeper")  # trimmed, as on the job page
+    assert JobTag.objects.filter(tag=tag, added_by=alice).count() == 37
+    assert "Tagged 37 jobs with the new tag “keeper”." in unescape(alice_client.get("/history/").text)
+
+
+def test_a_member_makes_a_new_team_tag_on_the_teams_jobs(bob, client, key, crew):
+    shared = make_jobs(key, 2) + make_jobs(crew, 1, prefix="bob")
+    private = make_jobs(make_credential(bob, label="Bob's own", secret="sk-bulk-bob-4"), 1, prefix="own")
+    client.force_login(bob)
+    asked = client.post(
+        "/history/bulk/", {"action": "tag", "job": codes(shared + private), **named("final", "crew")},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    text = unescape(asked.text)
+    assert "<html" not in text and "Tag 3 jobs with the new team tag “final” of Crew." in text
+    assert "1 job not shared with Crew stays as it is." in text and not Tag.objects.exists()
+    post(client, "tag", confirm=True, job=codes(shared + private), **named("final", "crew"))
+    tag = Tag.objects.get()
+    assert (tag.owner, tag.team.slug, tag.name) == (None, "crew", "final")
+    assert set(tag.links.values_list("job", flat=True)) == {job.pk for job in shared}
+
+
+def test_a_viewer_cannot_make_a_team_tag(bob, client, key, crew):
+    jobs = make_jobs(key, 2)
+    Member.objects.filter(user=bob).update(role=Member.Role.VIEWER)
+    client.force_login(bob)
+    for confirm in (False, True):
+        refused = post(client, "tag", confirm=confirm, job=codes(jobs), **named("final", "crew"))
+        assert refused.status_code == 200 and "Viewers of Crew cannot change its tags." in unescape(refused.text)
+        assert "Add the tag</button>" not in refused.text
+    assert not Tag.objects.exists() and not JobTag.objects.exists()
+
+
+def test_a_name_in_another_case_is_the_existing_tag(alice, bob, client, key, crew):
+    jobs = make_jobs(key, 3)
+    keeper = Tag.objects.create(owner=alice, name="Keeper")
+    final = Tag.objects.create(team=Team.objects.get(slug="crew"), name="Final")
+    JobTag.objects.create(tag=keeper, job=jobs[0], added_by=alice)
+    client.force_login(alice)
+    asked = unescape(post(client, "tag", job=codes(jobs), **named("KEEPER")).text)
+    assert "Tag 2 jobs with “Keeper”." in asked and "1 has it already." in asked and "new" not in asked
+    post(client, "tag", confirm=True, job=codes(jobs), **named("KEEPER"))
+    client.force_login(bob)
+    assert "Tag 3 jobs with “Final”." in unescape(post(client, "tag", job=codes(jobs), **named("final", "crew")).text)
+    post(client, "tag", confirm=True, job=codes(jobs), **named("final", "crew"))
+    assert Tag.objects.count() == 2  # no duplicate
+    assert keeper.links.count() == 3 and final.links.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "team", "message"),
+    [
+        ("", "", "A tag name is 1 to 40 characters"),
+        ("   ", "", "A tag name is 1 to 40 characters"),
+        ("x" * 41, "", "A tag name is 1 to 40 characters"),
+        ("final", "elsewhere", "You are not in that team."),
+    ],
+)
+def test_a_bad_tag_is_said_not_made(alice, carol, alice_client, key, name, team, message):
+    Member.objects.create(team=Team.objects.create(name="Elsewhere", slug="elsewhere"), user=carol)
+    jobs = make_jobs(key, 2)
+    for confirm in (False, True):
+        refused = post(alice_client, "tag", confirm=confirm, job=codes(jobs), **named(name, team))
+        assert refused.status_code == 200 and message in unescape(refused.text)
+        assert "Add the tag</button>" not in refused.text
+    assert not Tag.objects.exists() and not JobTag.objects.exists()
+
+
+def test_without_script_a_new_tag_goes_through_the_confirmation_page(alice, alice_client, key):
+    jobs = make_jobs(key, 3)
+    # The bar as a browser without script sends it: one `job` field per ticked box.
+    asked = alice_client.post(
+        "/history/bulk/", {"action": "tag", "job": [str(job.code) for job in jobs[:2]], **named("keeper")}
+    )
+    assert "<html" in asked.text and "Tag 2 jobs with the new tag “keeper”." in unescape(asked.text)
+    # The confirmation page's form, sent as it is.
+    form = re.search(r'<form method="post" action="/history/bulk/".*?</form>', asked.text, re.S).group(0)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+    assert fields["bulk_tag-name"] == "keeper" and fields["confirm"] == "1" and not Tag.objects.exists()
+    done = alice_client.post("/history/bulk/", fields)
+    assert done.status_code == 302
+    assert set(Tag.objects.get(name="keeper").links.values_list("job", flat=True)) == {jobs[0].pk, jobs[1].pk}

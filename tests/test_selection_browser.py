@@ -1,6 +1,6 @@
 """Selecting jobs and a bulk action in a real browser (static/js/selection.js and
 history/bulk_actions.py): click, shift-click a range, the selection kept across loaded and
-re-polled rows, "Select all N matching", then an export and a removal with confirmation."""
+re-polled rows, "Select all N matching", then an export, a removal and a new tag with confirmation."""
 
 import csv
 import io
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from annotations.models import Tag
 from history import bulk_actions
 from history.models import Job
 from tests import test_browser
@@ -103,6 +104,20 @@ def test_click_shift_click_select_all_then_export_and_remove(sign_in, pod, monke
         dialog.get_by_role("button", name="Remove from Genboard").click()
     assert "Removed 2 jobs from Genboard" in page.get_by_role("status").inner_text()
     assert Job.objects.count() == 118 and not Job.objects.filter(code__in=picked).exists()
+
+    # A new tag, from the keyboard: typed, Enter (Tag, not the bar's first button), Enter again.
+    finished.nth(0).click()
+    finished.nth(1).click()
+    name = bar.get_by_label("Tag name, new or existing")
+    name.fill("keeper")
+    name.press("Enter")
+    dialog.wait_for(state="visible")
+    assert "Tag 2 jobs with the new tag “keeper”." in dialog.inner_text() and not Tag.objects.exists()
+    expect(dialog.get_by_role("button", name="Add the tag")).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Tagged 2 jobs with the new tag “keeper”." in page.get_by_role("status").inner_text()
+    assert Tag.objects.get(name="keeper").links.count() == 2
 
     # The table layout: the same checkboxes, in its first column.
     page = watched.go("/history/?layout=table")
