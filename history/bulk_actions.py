@@ -8,7 +8,8 @@ A bulk request names its jobs in one of two ways:
 - `all=1` with the history's filters ("Select all N matching"): every visible job matching
   them, loaded in the page or not. The browser never sends 100,000 ids.
 Either way only jobs the person can see count (an unknown or invisible code is ignored, as
-if not sent), at most BULK_MAX of them, newest first.
+if not sent), at most BULK_MAX of them: the first in the list's order (its `sort`, newest
+first by default) when more match.
 
 Each action is asked twice. First without `confirm`: the answer says what will happen, with
 the counts ("Remove 37 jobs of yours; 5 are a teammate's and stay") and one button to go on
@@ -40,12 +41,12 @@ from archive.models import ArchivedFile
 from archive.views import zip_response
 from teams.models import Team
 
-from . import export_jobs, removal
+from . import export_jobs, removal, sorting
 from .filters import JobFilter
 from .models import Export, Job
 from .sorting import list_url
 
-# The most jobs one bulk action takes (the newest, when more match). Removing or starring
+# The most jobs one bulk action takes (the first in the list's order, when more match). Removing or starring
 # 10,000 jobs takes well under the 2 s a request may hold (bench/bulk_bench.py); a bulk
 # export of everything matching is not capped: large exports run in a worker.
 BULK_MAX = 10_000
@@ -75,7 +76,8 @@ def job_codes(values: list[str]) -> list[uuid.UUID]:
 class Selection:
     """The visible jobs a bulk request named, capped, and what names them again."""
 
-    pks: list[int]  # at most BULK_MAX, newest first
+    pks: list[int]  # at most BULK_MAX, in the list's order
+    order: sorting.Sort  # the list's order (its `sort`), which the cap follows
     matching: int  # how many matched before the cap
     everything: bool  # `all=1`: every job matching the filters
     filters: JobFilter  # the history's filters the request carried (the list to go back to)
@@ -113,14 +115,16 @@ def resolve(request, data) -> Selection:
         matched = filters.qs
     else:
         matched = visible.filter(code__in=job_codes(data.getlist("job")))
-    newest = list(matched.order_by("-created", "-id").values_list("pk", "code")[: BULK_MAX + 1])
-    matching = len(newest)
+    # Capped as the person sees the list: sorted by credits, the first 10,000 are the dearest.
+    order = filters.order
+    first = list(matched.order_by(*order.ordering()).values_list("pk", "code")[: BULK_MAX + 1])
+    matching = len(first)
     if matching > BULK_MAX:
-        newest = newest[:BULK_MAX]
+        first = first[:BULK_MAX]
         matching = matched.count()
-    pks = [pk for pk, _ in newest]
-    codes = [] if everything else [str(code) for _, code in newest]
-    return Selection(pks=pks, matching=matching, everything=everything, filters=filters, codes=codes)
+    pks = [pk for pk, _ in first]
+    codes = [] if everything else [str(code) for _, code in first]
+    return Selection(pks=pks, order=order, matching=matching, everything=everything, filters=filters, codes=codes)
 
 
 def jobs_text(n: int) -> str:
@@ -146,7 +150,8 @@ def _cap_note(selection: Selection) -> list[str]:
     if not selection.capped:
         return []
     return [
-        f"{selection.matching:,} jobs match: one bulk action takes the newest {BULK_MAX:,}. "
+        f"{selection.matching:,} jobs match: one bulk action takes the first {BULK_MAX:,} "
+        f"in the list's order ({selection.order.label.lower()}). "
         "Run it again for the rest, or narrow the filters."
     ]
 
@@ -202,7 +207,7 @@ def _zip_plan(request, selection: Selection) -> tuple[list[str], bool]:
     limit = settings.ARCHIVE_ZIP_MAX_JOBS
     lines = [*_cap_note(selection), f"Download the archived files of {jobs_text(len(pks))} as one zip, named by title."]
     if len(selection.pks) > limit:
-        lines.append(f"A zip holds at most {limit:,} jobs: the newest {limit:,} of the {len(selection.pks):,}.")
+        lines.append(f"A zip holds at most {limit:,} jobs: the first {limit:,} of the {len(selection.pks):,}.")
     if with_files < len(pks):
         missing = len(pks) - with_files
         lines.append(
@@ -216,7 +221,7 @@ def _zip_run(request, selection: Selection) -> HttpResponse:
     pks, _ = _zip_picked(selection)
     limit = settings.ARCHIVE_ZIP_MAX_JOBS
     note = (
-        f"{len(selection.pks):,} jobs were chosen: this zip holds the newest {limit:,}.\n"
+        f"{len(selection.pks):,} jobs were chosen: this zip holds the first {limit:,} in the list's order.\n"
         if len(selection.pks) > limit
         else ""
     )

@@ -107,12 +107,19 @@ def test_all_takes_every_visible_job_matching_the_filters(alice, bob, key, crew)
         resolve(alice, {"all": "1", "status": "sideways"})
 
 
-def test_a_selection_is_capped_to_the_newest(alice, key, monkeypatch):
+def test_a_selection_is_capped_in_the_lists_order(alice, key, monkeypatch):
+    """Newest first by default; sorted by credits, the dearest (jobs without credits last)."""
     jobs = make_jobs(key, 5)
     monkeypatch.setattr(bulk_actions, "BULK_MAX", 3)
     selection = resolve(alice, {"all": "1"})
     assert selection.pks == [jobs[4].pk, jobs[3].pk, jobs[2].pk]
     assert selection.matching == 5 and selection.capped
+    for job, credits in zip(jobs, [7, None, 30, 1, 12], strict=True):
+        Job.objects.filter(pk=job.pk).update(credits_used=credits)
+    assert resolve(alice, {"all": "1", "sort": "-credits"}).pks == [jobs[2].pk, jobs[4].pk, jobs[0].pk]
+    assert resolve(alice, {"all": "1", "sort": "credits"}).pks == [jobs[3].pk, jobs[0].pk, jobs[4].pk]
+    chosen = codes([jobs[1], jobs[2], jobs[3]])  # ticked boxes, in the list's order too
+    assert resolve(alice, {"job": chosen, "sort": "-credits"}).pks == [jobs[2].pk, jobs[3].pk, jobs[1].pk]
 
 
 # --- the view: ask, then do -----------------------------------------------------------------
@@ -192,7 +199,8 @@ def test_remove_all_matching_keeps_the_filters_and_says_the_cap(alice_client, ke
     kept = make_jobs(key, 2, prefix="fine")
     monkeypatch.setattr(bulk_actions, "BULK_MAX", 3)
     asked = unescape(post(alice_client, "remove", all="1", status="failed").text)
-    assert "5 jobs match: one bulk action takes the newest 3." in asked and "Remove 3 jobs of yours." in asked
+    assert "5 jobs match: one bulk action takes the first 3 in the list's order (newest first)." in asked
+    assert "Remove 3 jobs of yours." in asked
     done = post(alice_client, "remove", confirm=True, all="1", status="failed")
     assert done.headers["Location"] == "/history/?status=failed"
     assert (
