@@ -172,3 +172,21 @@ def test_a_sorted_column_links_the_other_way_and_the_default_is_never_written(cl
     header = unescape(HEADER.search(client.get("/history/?sort=-credits&layout=table").text).group(1))
     assert 'aria-sort="descending"><a href="/history/?layout=table&sort=credits"' in header
     assert 'class="col-created" scope="col" aria-sort="none"><a href="/history/?layout=table"' in header
+
+
+def test_an_unfinished_row_can_be_refreshed_from_the_table_by_who_may(client, alice, carol, studio, as_table):
+    """ "Refresh now" sits at the end of an unfinished row's title (the owner, and team members
+    who are not viewers); with htmx it answers the row again, as a table row."""
+    running = make_job(studio["bobs"], "ak-run", title="Still cooking", status=Job.Status.RUNNING)
+    client.force_login(alice)
+    rows = table_rows(client.get("/history/").text)
+    form = f'action="/history/{running.code}/refresh/?layout=table"'
+    assert form in rows[str(running.code)] and "Refresh “Still cooking” now" in rows[str(running.code)]
+    assert "refresh-button" not in rows[str(studio["song"].code)]  # finished: nothing to ask
+    answer = client.post(
+        f"/history/{running.code}/refresh/?layout=table", headers={**HX, "HX-Target": f"job-{running.code}"}
+    )
+    assert answer.status_code == 200 and answer.text.startswith(f'<tr class="job job-running" id="job-{running.code}"')
+    HistoryPreferences.objects.create(user=carol, layout="table")
+    client.force_login(carol)  # a viewer of the team that sees Bob's key
+    assert "refresh-button" not in table_rows(client.get("/history/").text)[str(running.code)]
