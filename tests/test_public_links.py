@@ -188,3 +188,17 @@ def test_the_admin_lists_links_without_their_token(admin_client, world):
         response = admin_client.get(path)
         assert response.status_code == 200
         assert link.token not in response.content.decode() and link.digest not in response.content.decode()
+
+
+def test_the_date_is_the_visitors_day_and_says_its_zone(client, world):
+    """No script on the public page: the date is in the zone the visitor's browser told
+    Genboard (the `tz` cookie), else in UTC, and the page names the zone either way."""
+    from datetime import UTC, datetime
+
+    Job.objects.filter(pk=world["song"].pk).update(created=datetime(2026, 11, 20, 23, 30, tzinfo=UTC))
+    link = PublicLink.objects.create(job=world["song"], created_by=world["users"]["owner"])
+    page = client.get(link.path).content.decode()
+    assert '>20 November 2026</time> <span class="muted">UTC</span>' in page
+    client.cookies["tz"] = "Asia/Tokyo"
+    page = client.get(link.path).content.decode()
+    assert '>21 November 2026</time> <span class="muted">JST</span>' in page
