@@ -65,7 +65,7 @@ def active_runs(keys: list[Credential]) -> list[SyncRun]:
     its task and no longer counts)."""
     recent = timezone.now() - ACTIVE_RUN_WINDOW
     runs = SyncRun.objects.filter(credential__in=keys, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING])
-    return list(runs.filter(created__gt=recent).select_related("credential").order_by("created"))
+    return _with_keys(runs.filter(created__gt=recent).order_by("created"), keys)
 
 
 def latest_runs(keys: list[Credential]) -> list[SyncRun]:
@@ -76,7 +76,16 @@ def latest_runs(keys: list[Credential]) -> list[SyncRun]:
     newest = SyncRun.objects.filter(credential_id=OuterRef("credential_id"), state__in=FINISHED)
     newest = newest.order_by("-created").values("pk")[:1]
     runs = SyncRun.objects.filter(credential__in=keys, state__in=FINISHED, pk=Subquery(newest))
-    return list(runs.select_related("credential").order_by("-created"))
+    return _with_keys(runs.order_by("-created"), keys)
+
+
+def _with_keys(runs, keys: list[Credential]) -> list[SyncRun]:
+    """The runs, each given its key from `keys` (already read) rather than joined again."""
+    by_pk = {key.pk: key for key in keys}
+    found = list(runs)
+    for run in found:
+        run.credential = by_pk[run.credential_id]
+    return found
 
 
 def digest(keys: list[Credential], failed: list[SyncRun]) -> str:
