@@ -65,6 +65,13 @@ def teams_seeing(user, job: Job) -> QuerySet:
     return Team.objects.filter(shares__credential_id=job.credential_id, members__user=user).distinct()
 
 
+def roles_seeing(user, job: Job) -> dict[Team, str]:
+    """The person's teams through which they see `job`, by name, each with their role in it:
+    one query for what the job page shows of both (its teams, and whose tags one may put)."""
+    members = Member.objects.filter(user=user, team__shares__credential_id=job.credential_id).select_related("team")
+    return {member.team: member.role for member in members.distinct().order_by("team__name", "team_id")}
+
+
 def tagging_teams(user, job: Job) -> list[Team]:
     """The teams whose tags the person may put on `job`: those they see it through, with a
     role of member or stronger."""
@@ -75,9 +82,11 @@ def tagging_teams(user, job: Job) -> list[Team]:
     )
 
 
-def tags_on(user, job: Job) -> QuerySet:
-    """The tags the person sees on `job`: their own, and those of the teams they see it through."""
-    return Tag.objects.filter(links__job=job).filter(Q(owner=user) | Q(team__in=teams_seeing(user, job).values("pk")))
+def tags_on(user, job: Job, seeing: list[Team] | None = None) -> QuerySet:
+    """The tags the person sees on `job`: their own, and those of the teams they see it through
+    (`seeing`, when the caller read them already: roles_seeing)."""
+    teams = teams_seeing(user, job).values("pk") if seeing is None else [team.pk for team in seeing]
+    return Tag.objects.filter(links__job=job).filter(Q(owner=user) | Q(team__in=teams))
 
 
 def check_team_tagging(user, job: Job, team: Team) -> None:

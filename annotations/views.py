@@ -28,13 +28,17 @@ def _next(request, job: Job) -> str:
     return posted_next(request) or job.get_absolute_url()
 
 
-def panel_context(request, job: Job, tag_form: TagForm | None = None, note_form: NoteForm | None = None) -> dict:
-    """What the job page's marks panel shows this person (history/detail.html)."""
+def panel_context(
+    request, job: Job, tag_form: TagForm | None = None, note_form: NoteForm | None = None, seeing=None
+) -> dict:
+    """What the job page's marks panel shows this person (history/detail.html). `seeing`:
+    access.roles_seeing(), when the caller read it already."""
     user = request.user
     marks = for_jobs(user, [job.pk]).get(job.pk, NONE)
-    teams = access.tagging_teams(user, job)
+    seeing = access.roles_seeing(user, job) if seeing is None else seeing
+    teams = [team for team, role in seeing.items() if role in access.TAGGING_ROLES]
     taggable = {team.pk for team in teams}
-    shown = access.tags_on(user, job).select_related("team")
+    shown = access.tags_on(user, job, list(seeing)).select_related("team")
     names = Tag.objects.filter(Q(owner=user) | Q(team__in=taggable)).order_by("name").values_list("name", flat=True)
     return {
         "job": job,

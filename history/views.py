@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from annotations import access as annotation_access
 from annotations.views import panel_context as marks_context
 from archive.display import attach as attach_archive
 from core.redirects import posted_next
@@ -21,7 +22,6 @@ from preferences.models import HistoryPreferences
 from providers.http import ProviderError
 from providers.models import Credential
 from teams import access, audit
-from teams.models import Team
 
 from . import actions, bulk_actions, dashboard, error_breakdown, export_jobs, notices, row_cache, search, sorting
 from .filters import JobFilter
@@ -269,17 +269,17 @@ def job_row(request, code):
 def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> dict:
     user = request.user
     can_act = access.can_act(user, job)
-    teams = Team.objects.filter(shares__credential_id=job.credential_id, members__user=user).distinct()
+    seeing = annotation_access.roles_seeing(user, job)
     return {
         "job": job,
         "can_refresh": not job.finished and access.can_refresh(user, job),
         "offers": {name: can_act and actions.offers(job, name) for name in ("rename", "delete", "retry")},
         "rename_form": rename_form or RenameForm(initial={"name": job.title}),
-        "teams": list(teams),
+        "teams": list(seeing),
         "mine": job.credential.owner_id == user.pk,
         "due": job.next_poll is not None and job.next_poll <= timezone.now(),
         "lineage": lineage(job, user),
-        **marks_context(request, job),
+        **marks_context(request, job, seeing=seeing),
     }
 
 
