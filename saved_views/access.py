@@ -5,6 +5,11 @@
   admins and owners (teams.access.RANK at least "member", the rank that may share a key with
   the team) create, rename, reorder and delete the team's views, whoever made them, as they
   curate the team's history together; viewers use them only (403). Outsiders get 404.
+- Who sees it (views.share), among the teams where the person may share (teams_to_share_with):
+  a private view's maker may give it to such a team; whoever may edit a team's view may move it
+  to another such team, its maker staying its `user`; taking it away from the team ("only me")
+  is for its maker and the team's owners and admins (can_make_private), and makes it the private
+  view of whoever did it.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -35,6 +40,13 @@ def can_edit(user, view: SavedView, team_roles: dict[int, str]) -> bool:
         return view.user_id == user.pk
     role = team_roles.get(view.team_id)
     return role is not None and RANK[role] >= RANK[EDITOR]
+
+
+def can_make_private(user, view: SavedView, team_roles: dict[int, str]) -> bool:
+    """Whether "only me" may be chosen for the view (which can_edit lets the user edit)."""
+    if view.team_id is None or view.user_id == user.pk:
+        return True
+    return team_roles.get(view.team_id) in (Member.Role.OWNER, Member.Role.ADMIN)
 
 
 def teams_to_share_with(user, members: list[Member] | None = None) -> list[Team]:

@@ -27,11 +27,15 @@ class QueryForm(forms.Form):
     query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
 
-class SaveForm(QueryForm):
-    """Save the history's current parameters as a new view."""
+class ShareForm(forms.Form):
+    """Who sees a view: only oneself, or a team where one may share views (the save form's
+    choice, and "Who sees it" in a view's edit menu)."""
 
-    name = NameField()
-    shared = forms.ChoiceField(label="Who sees it", initial=ONLY_ME)
+    shared = forms.ChoiceField(
+        label="Who sees it",
+        initial=ONLY_ME,
+        error_messages={"invalid_choice": "Choose “Only me” or a team where you are a member, admin or owner."},
+    )
 
     def __init__(self, *args, user, members=None, **kwargs):
         """`members`: the user's memberships when the caller has them (access.memberships)."""
@@ -44,3 +48,9 @@ class SaveForm(QueryForm):
     def clean_shared(self):
         """The team to share with, or None for a private view."""
         return self.teams.get(self.cleaned_data["shared"])
+
+
+class SaveForm(QueryForm, ShareForm):
+    """Save the history's current parameters as a new view."""
+
+    name = NameField()

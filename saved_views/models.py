@@ -21,6 +21,16 @@ class SavedViewQuerySet(models.QuerySet):
         teams = Team.objects.filter(members__user=user).values("pk")
         return self.filter(Q(team__isnull=True, user=user) | Q(team__in=teams))
 
+    def group(self, *, team, user) -> "SavedViewQuerySet":
+        """The views a tab is ordered among: the team's (a team or its id), or, with none,
+        the person's private ones."""
+        return self.filter(team=team) if team else self.filter(user=user, team=None)
+
+    def next_position(self) -> int:
+        """The place after the last of these views (0 for none)."""
+        last = self.aggregate(last=models.Max("position"))["last"]
+        return 0 if last is None else last + 1
+
 
 class SavedView(models.Model):
     """`user` made the view; a view with a `team` belongs to that team (its members see it,
@@ -61,6 +71,4 @@ class SavedView(models.Model):
 
     def group(self) -> "SavedViewQuerySet":
         """The views this one is ordered among."""
-        if self.team_id:
-            return SavedView.objects.filter(team_id=self.team_id)
-        return SavedView.objects.filter(user_id=self.user_id, team=None)
+        return SavedView.objects.group(team=self.team_id, user=self.user_id)

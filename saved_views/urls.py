@@ -10,5 +10,6 @@ urlpatterns = [
     path("<uuid:code>/rename/", views.rename, name="rename"),
     path("<uuid:code>/update/", views.update, name="update"),
     path("<uuid:code>/move/", views.move, name="move"),
+    path("<uuid:code>/share/", views.share, name="share"),
     path("<uuid:code>/delete/", views.delete, name="delete"),
 ]

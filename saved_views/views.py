@@ -1,20 +1,20 @@
 """Saved views: open one (the history with its parameters), save the current parameters as a
 new one or into the one opened (update), rename, move left or right among its group's tabs,
-delete. Who may: access.py."""
+change who sees it (share), delete. Who may: access.py."""
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import query
-from .access import get_view_for_user
-from .forms import QueryForm, RenameForm, SaveForm
+from .access import can_make_private, get_view_for_user, roles
+from .forms import QueryForm, RenameForm, SaveForm, ShareForm
 from .models import SavedView
 
 LIST = "/history/"
@@ -44,6 +44,24 @@ def _form_errors(form) -> str:
     return " ".join(error for errors in form.errors.values() for error in errors)
 
 
+def _at_limit(user, *, besides: SavedView | None = None) -> bool:
+    """Whether `user` keeps SavedView.LIMIT views already (`besides` left out), counted under
+    a lock on their row so that two requests at once cannot pass the limit. In a transaction."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    views = SavedView.objects.filter(user=user)
+    if besides is not None:
+        views = views.exclude(pk=besides.pk)
+    return views.count() >= SavedView.LIMIT
+
+
+def _renumber(group: list[SavedView]) -> None:
+    """Positions 0, 1, 2… in the list's order, saving only the views whose place changed."""
+    for position, view in enumerate(group):
+        if view.position != position:
+            view.position = position
+            view.save(update_fields=["position"])
+
+
 @require_POST
 def create(request):
     form = SaveForm(request.POST, user=request.user)
@@ -54,22 +72,18 @@ def create(request):
     params = query.kept(request, QueryDict(form.cleaned_data["query"]))
     team = form.cleaned_data["shared"]
     with transaction.atomic():
-        # The limit counted under a lock on the person's row: two saves at once cannot pass it.
-        get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
-        if SavedView.objects.filter(user=request.user).count() >= SavedView.LIMIT:
+        if _at_limit(request.user):
             messages.error(
                 request,
                 f"You keep {SavedView.LIMIT} saved views, the most one person can: delete one to save another.",
             )
             return redirect(LIST + (f"?{urlencode(params)}" if params else ""))
-        group = SavedView.objects.filter(team=team) if team else SavedView.objects.filter(user=request.user, team=None)
-        last = group.aggregate(last=Max("position"))["last"]
         view = SavedView.objects.create(
             user=request.user,
             team=team,
             name=form.cleaned_data["name"],
             query=urlencode(params),
-            position=0 if last is None else last + 1,
+            position=SavedView.objects.group(team=team, user=request.user).next_position(),
         )
     where = f"the team {team.name}" if team else "you only"
     messages.success(request, f"Saved the view “{view.name}”, for {where}.")
@@ -123,10 +137,47 @@ def move(request, code):
         at = next(i for i, other in enumerate(group) if other.pk == view.pk)
         if 0 <= at + step < len(group):
             group[at], group[at + step] = group[at + step], group[at]
-        for position, other in enumerate(group):
-            if other.position != position:
-                other.position = position
-                other.save(update_fields=["position"])
+        _renumber(group)
+    return redirect(view)
+
+
+@require_POST
+def share(request, code):
+    """Who sees the view (`shared`: forms.ONLY_ME or a team's slug): it goes to the end of its
+    new group's tabs, and the group it leaves is renumbered 0, 1, 2…. Taken from a team for
+    "only me", it becomes the private view of whoever took it, within their limit."""
+    view = get_view_for_user(request, code, edit=True)
+    form = ShareForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, f"Who sees “{view.name}” was not changed. {_form_errors(form)}")
+        return redirect(view)
+    team = form.cleaned_data["shared"]
+    if team is None and not can_make_private(request.user, view, roles(request.user)):
+        raise PermissionDenied
+    owner = view.user_id if team else request.user.pk
+    where = f"shared with {team.name}" if team else "yours only"
+    if (view.team_id, view.user_id) == (team and team.pk, owner):
+        messages.info(request, f"“{view.name}” is {where} already: nothing changed.")
+        return redirect(view)
+    with transaction.atomic():
+        if team is None and _at_limit(request.user, besides=view):
+            messages.error(
+                request,
+                f"You keep {SavedView.LIMIT} saved views, the most one person can: "
+                f"delete one to keep “{view.name}” for yourself.",
+            )
+            return redirect(view)
+        # The group it leaves, locked as `move` locks it. A view no longer there was moved or
+        # deleted since it was read: the rules above were checked on its old place.
+        group = list(view.group().select_for_update().order_by("position", "id"))
+        if view.pk not in {other.pk for other in group}:
+            messages.error(request, f"“{view.name}” was moved or deleted meanwhile: nothing changed.")
+            return redirect(LIST)
+        _renumber([other for other in group if other.pk != view.pk])
+        view.team, view.user_id = team, owner
+        view.position = SavedView.objects.group(team=team, user=owner).next_position()
+        view.save(update_fields=["team", "user", "position", "updated"])
+    messages.success(request, f"“{view.name}” is now {where}.")
     return redirect(view)
 
 

@@ -1,6 +1,7 @@
 """Saved views and public links in a real browser (Debian's headless Chromium, Playwright):
 a view saved for a team after filtering with htmx, opened by a member from its tab; the edit
-menu by keyboard; the view updated with filters changed by htmx; a job's public link opened
+menu by keyboard; the view updated with filters changed by htmx; a private view shared with
+the team from the keyboard; a job's public link opened
 without an account; no sideways scrolling at 360 px. Console errors and CSP violations fail
 the test (tests/test_browser.py's Watched)."""
 
@@ -126,6 +127,32 @@ def test_a_view_saved_for_the_team_is_opened_by_a_member(open_as, studio, alice)
     member.assert_clean()
 
 
+def test_a_private_view_is_shared_with_the_team_from_the_keyboard(open_as, studio, alice):
+    view = SavedView.objects.create(user=alice, name="Failed this week", query="status=failed")
+    owner = open_as(alice)
+    page = owner.go(view.get_absolute_url())
+    page.locator("details.view-manage > summary").focus()
+    page.keyboard.press("Enter")
+    select = page.locator("details.view-manage").get_by_label("Who sees it")
+    assert select.input_value() == "_me"
+    select.focus()
+    page.keyboard.press("ArrowDown")
+    assert select.input_value() == "studio"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Change"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/history/\?status=failed&view={view.code}$"))
+    assert page.locator(".messages .alert").inner_text() == "“Failed this week” is now shared with Studio."
+    assert page.locator("nav.view-tabs .view-tabs-label").all_inner_texts() == ["STUDIO"]
+    assert page.locator("a.view-tab[aria-current=page]").inner_text() == "Failed this week"
+    owner.assert_clean()
+
+    member = open_as(studio["erin"])
+    page = member.go("/history/")
+    assert page.locator("nav.view-tabs a.view-tab").all_inner_texts() == ["All jobs", "Failed this week"]
+    member.assert_clean()
+
+
 def test_a_public_link_opens_without_an_account(open_as, studio, alice):
     song = studio["jobs"][3]
     owner = open_as(alice)
@@ -152,6 +179,10 @@ def test_the_tabs_fit_a_phone(open_as, studio, alice, width):
     page = watched.go("/history/")
     assert page.evaluate(OVERFLOWS) == []
     page.click("summary:has-text('Save view')")
+    assert page.evaluate(OVERFLOWS) == []
+    page = watched.go(SavedView.objects.first().get_absolute_url())
+    page.click("summary:has-text('Edit view')")
+    assert page.locator("details.view-manage").get_by_label("Who sees it").is_visible()
     assert page.evaluate(OVERFLOWS) == []
     page = watched.go(f"/history/views/{SavedView.objects.first().code}/delete/")
     assert page.evaluate(OVERFLOWS) == []

@@ -1,6 +1,6 @@
 """Saved views: the role × view matrix (a person's private views, a team's views), saving the
-history's parameters, updating a view with them, the tabs, order, the per-person limit, and
-views whose filters broke."""
+history's parameters, updating a view with them, changing who sees one, the tabs, order, the
+per-person limit, and views whose filters broke."""
 
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,14 +22,16 @@ LOGIN = "/accounts/login/"
 @pytest.fixture
 def world(django_user_model, alice, bob, carol):
     """Team "Studio": alice owner, dave admin, erin member, bob viewer; carol outside. Alice
-    shares a key with the team. Views: alice's private "Mine only", the team's "Failed
-    songs" (made by erin) and "Newest" (made by alice)."""
+    shares a key with the team. Team "Label": the four of them members. Views: alice's private
+    "Mine only", the team's "Failed songs" (made by erin) and "Newest" (made by alice)."""
     dave = django_user_model.objects.create_user("dave", "dave@example.test", "dave-pass-2026")
     erin = django_user_model.objects.create_user("erin", "erin@example.test", "erin-pass-2026")
     team = Team.objects.create(name="Studio", slug="studio")
     users = {"owner": alice, "admin": dave, "member": erin, "viewer": bob, "outsider": carol, "anonymous": None}
+    label = Team.objects.create(name="Label", slug="label")
     for role in ("owner", "admin", "member", "viewer"):
         Member.objects.create(team=team, user=users[role], role=role)
+        Member.objects.create(team=label, user=users[role], role="member")
     key = make_credential(alice, "apimall", label="Alice API Mall", secret="sk-views-canary-1234")
     Share.objects.create(team=team, credential=key, shared_by=alice)
     for user in users.values():
@@ -39,6 +41,7 @@ def world(django_user_model, alice, bob, carol):
     make_job(key, "s-1", title="A good song")
     return {
         "team": team,
+        "label": label,
         "users": users,
         "key": key,
         "private": SavedView.objects.create(user=alice, name="Mine only", query="kind=denoise", position=0),
@@ -78,6 +81,15 @@ CASES = [
     ("delete private", "post", "/history/views/{private}/delete/", None, "302 404 404 404 404 302", "owner"),
     ("delete team view: confirm", "get", "/history/views/{team_view}/delete/", None, "200 200 200 403 404 302", ""),
     ("delete team view", "post", "/history/views/{team_view}/delete/", None, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
+    ("share private with a team", "post", "/history/views/{private}/share/", {"shared": "studio"}, "302 404 404 404 404 302", "owner"),  # noqa: E501
+    ("share private: only me", "post", "/history/views/{private}/share/", {"shared": "_me"}, "302 404 404 404 404 302", ""),  # noqa: E501
+    ("share private: a team one may not share with", "post", "/history/views/{private}/share/", {"shared": "elsewhere"}, "302 404 404 404 404 302", ""),  # noqa: E501
+    ("share team view with another team", "post", "/history/views/{team_view}/share/", {"shared": "label"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
+    ("share team view with its team", "post", "/history/views/{team_view}/share/", {"shared": "studio"}, "302 302 302 403 404 302", ""),  # noqa: E501
+    # "Failed songs" was made by erin (member), "Newest" by alice (owner).
+    ("share team view: only me, its maker a member", "post", "/history/views/{team_view}/share/", {"shared": "_me"}, "302 302 302 403 404 302", "owner admin member"),  # noqa: E501
+    ("share team view: only me, its maker the owner", "post", "/history/views/{team_view_2}/share/", {"shared": "_me"}, "302 302 403 403 404 302", "owner admin"),  # noqa: E501
+    ("share by GET", "get", "/history/views/{team_view}/share/", None, "405 405 405 405 405 302", ""),
     ("rename by GET", "get", "/history/views/{team_view}/rename/", None, "405 405 405 405 405 302", ""),
     ("the views' address", "get", "/history/views/", None, "302 302 302 302 302 302", ""),
     ("unknown view", "get", "/history/views/00000000-0000-4000-8000-000000000000/", None, "404 404 404 404 404 302", ""),  # noqa: E501
@@ -88,7 +100,8 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
 def test_role_matrix(client, world, role, case):
     name, method, path, data, statuses, changers = case
-    path = path.format(private=world["private"].code, team_view=world["team_view"].code)
+    codes = {name: world[name].code for name in ("private", "team_view", "team_view_2")}
+    path = path.format(**codes)
     before = snapshot()
     response = getattr(client_for(client, world, role), method)(path, data or {})
     assert response.status_code == int(statuses.split()[ROLES.index(role)]), (name, role)
@@ -342,3 +355,144 @@ def test_the_update_is_not_offered_while_the_view_is_what_is_on_screen(client, w
     assert f'<input type="hidden" name="view" value="{view.code}">' in page
     page = client.get(f"/history/?status=failed&provider=apimall&view={view.code}").content.decode()
     assert not update_menu(page).split("\n")[0].endswith(" hidden>")
+
+
+def group_names(**group) -> list[tuple[str, int]]:
+    """The names and positions of a group's views (`team=` or `user=` for private ones), in order."""
+    views = SavedView.objects.filter(**group) if "team" in group else SavedView.objects.filter(team=None, **group)
+    return list(views.order_by("position", "id").values_list("name", "position"))
+
+
+def share_menu(page: str) -> str:
+    """The "Who sees it" form of the page's "Edit view" menu."""
+    start = page.index('class="form view-share"')
+    return page[page.rindex("<form", 0, start) : page.index("</form>", start)]
+
+
+def test_the_owner_shares_a_private_view_with_the_team(client, world, alice):
+    view = world["private"]
+    SavedView.objects.create(user=alice, name="B", position=1)
+    SavedView.objects.create(user=alice, name="C", position=2)
+    client_for(client, world, "owner")
+    menu = share_menu(client.get(view.get_absolute_url(), follow=True).content.decode())
+    assert f'<label for="view-shared-{view.code}">Who sees it</label>' in menu
+    assert '<option value="_me" selected>Only me</option>' in menu
+    assert '<option value="label">Team Label</option><option value="studio">Team Studio</option>' in menu
+
+    response = client.post(f"/history/views/{view.code}/share/", {"shared": "studio"}, follow=True)
+    assert response.redirect_chain[0][0] == view.get_absolute_url()
+    page = response.content.decode()
+    assert "“Mine only” is now shared with Studio." in page
+    view.refresh_from_db()
+    assert (view.team, view.user) == (world["team"], alice)
+    # At the end of the team's tabs; alice's private ones numbered again from 0.
+    assert group_names(team=world["team"]) == [("Failed songs", 0), ("Newest", 1), ("Mine only", 2)]
+    assert group_names(user=alice) == [("B", 0), ("C", 1)]
+    # Its tab is active among the team's, and the menu says who sees it now.
+    assert f'data-view="{view.code}" data-query="kind=denoise" aria-current="page"' in page
+    assert page.index("Newest") < page.index(">Mine only<")
+    assert '<option value="studio" selected>Team Studio</option>' in share_menu(page)
+    # The team's members see it; what it already is changes nothing.
+    assert SavedView.objects.visible_to(world["users"]["viewer"]).filter(pk=view.pk).exists()
+    response = client.post(f"/history/views/{view.code}/share/", {"shared": "studio"}, follow=True)
+    assert "“Mine only” is shared with Studio already: nothing changed." in response.content.decode()
+    assert group_names(team=world["team"])[-1] == ("Mine only", 2)
+
+
+def test_an_admin_takes_a_members_team_view_for_themselves(client, world):
+    view, dave, erin = world["team_view"], world["users"]["admin"], world["users"]["member"]
+    SavedView.objects.create(user=dave, name="Dave's", position=0)
+    client_for(client, world, "admin")
+    response = client.post(f"/history/views/{view.code}/share/", {"shared": "_me"}, follow=True)
+    assert "“Failed songs” is now yours only." in response.content.decode()
+    view.refresh_from_db()
+    # Dave's private view now, after his own; the team's remaining view numbered from 0.
+    assert (view.team, view.user) == (None, dave)
+    assert group_names(user=dave) == [("Dave's", 0), ("Failed songs", 1)]
+    assert group_names(team=world["team"]) == [("Newest", 0)]
+    assert not SavedView.objects.visible_to(erin).filter(pk=view.pk).exists()
+
+
+def test_a_team_view_moved_to_another_team_keeps_its_maker(client, world):
+    view = world["team_view"]
+    SavedView.objects.create(user=world["users"]["viewer"], team=world["label"], name="Label's", position=0)
+    client_for(client, world, "owner")
+    response = client.post(f"/history/views/{view.code}/share/", {"shared": "label"}, follow=True)
+    assert "“Failed songs” is now shared with Label." in response.content.decode()
+    view.refresh_from_db()
+    assert (view.team, view.user.username) == (world["label"], "erin")
+    assert group_names(team=world["label"]) == [("Label's", 0), ("Failed songs", 1)]
+    assert group_names(team=world["team"]) == [("Newest", 0)]
+
+
+def test_only_me_is_offered_to_the_views_maker_and_the_teams_owners_and_admins(client, world):
+    client_for(client, world, "member")
+    for view, offered in ((world["team_view"], True), (world["team_view_2"], False)):
+        menu = share_menu(client.get(view.get_absolute_url(), follow=True).content.decode())
+        assert '<option value="studio" selected>Team Studio</option>' in menu
+        assert ('value="_me"' in menu) == offered, view.name
+
+
+def test_no_choice_no_who_sees_it(client, world, carol):
+    """Carol is in no team: her private view stays hers, and its menu does not ask."""
+    view = SavedView.objects.create(user=carol, name="Carol's", query="kind=audio")
+    page = client_for(client, world, "outsider").get(view.get_absolute_url(), follow=True).content.decode()
+    assert "Edit view" in page and "view-share" not in page and "Only you see this view." in page
+
+
+def test_taking_a_view_for_oneself_counts_against_the_limit(client, world):
+    view, dave, erin = world["team_view"], world["users"]["admin"], world["users"]["member"]
+    for user in (dave, erin):
+        have = SavedView.objects.filter(user=user).count()
+        SavedView.objects.bulk_create(
+            SavedView(user=user, name=f"v{n}", position=n) for n in range(SavedView.LIMIT - have)
+        )
+    before = snapshot()
+    client_for(client, world, "admin")
+    response = client.post(f"/history/views/{view.code}/share/", {"shared": "_me"}, follow=True)
+    assert (
+        "You keep 50 saved views, the most one person can: delete one to keep “Failed songs” for yourself."
+        in response.content.decode()
+    )
+    assert snapshot() == before
+    # Its maker keeps it within her 50: it was one of them already.
+    client.force_login(erin)
+    response = client.post(f"/history/views/{view.code}/share/", {"shared": "_me"}, follow=True)
+    assert "“Failed songs” is now yours only." in response.content.decode()
+    assert SavedView.objects.filter(user=erin).count() == SavedView.LIMIT
+    assert group_names(user=erin)[-1] == ("Failed songs", SavedView.LIMIT - 1)
+
+
+@pytest.mark.parametrize("slug", ["another", "nowhere", ""])
+def test_a_team_one_may_not_share_with_is_a_message(client, world, alice, slug):
+    Member.objects.create(team=Team.objects.create(name="Another", slug="another"), user=alice, role="viewer")
+    view = world["private"]
+    before = snapshot()
+    response = client_for(client, world, "owner").post(
+        f"/history/views/{view.code}/share/", {"shared": slug}, follow=True
+    )
+    assert response.redirect_chain[0][0] == view.get_absolute_url()
+    page = response.content.decode()
+    wrong = "Choose “Only me” or a team where you are a member, admin or owner."
+    assert f"Who sees “Mine only” was not changed. {wrong if slug else 'This field is required.'}" in page
+    assert snapshot() == before
+
+
+def test_a_view_moved_meanwhile_is_left_where_it_went(client, world, monkeypatch):
+    """Read, then moved by someone else before the move's lock: the rules were checked on its
+    old place, so nothing is done."""
+    from saved_views import access, views
+
+    def read_then_moved(request, code, **kwargs):
+        view = access.get_view_for_user(request, code, **kwargs)
+        SavedView.objects.filter(pk=view.pk).update(team=world["label"], position=7)
+        return view
+
+    monkeypatch.setattr(views, "get_view_for_user", read_then_moved)
+    view = world["team_view"]
+    response = client_for(client, world, "member").post(
+        f"/history/views/{view.code}/share/", {"shared": "_me"}, follow=True
+    )
+    assert "“Failed songs” was moved or deleted meanwhile: nothing changed." in response.content.decode()
+    view.refresh_from_db()
+    assert (view.team, view.user.username, view.position) == (world["label"], "erin", 7)

@@ -43,7 +43,15 @@ def saved_view_tabs(context) -> dict:
     # The list checked the filters already (`params`): only the other parameters are added.
     current = query.with_list_parameters(context.get("params") or {}, request.GET)
     form = SaveForm(user=user, members=members)
-    neighbours = {}
+    neighbours, audiences = {}, []
+    can_edit = active is not None and access.can_edit(user, active, team_roles)
+    if can_edit:
+        # "Who sees it": the save form's teams, and "Only me" for those who may take it there.
+        audiences = [
+            choice
+            for choice in form.fields["shared"].choices
+            if choice[0] != ONLY_ME or access.can_make_private(user, active, team_roles)
+        ]
     if active is not None:
         group = next(g["views"] for g in groups if active in g["views"])
         at = group.index(active)
@@ -54,12 +62,15 @@ def saved_view_tabs(context) -> dict:
         "groups": groups,
         "active": active,
         "all_active": active is None and not on_screen,
-        "can_edit": active is not None and access.can_edit(user, active, team_roles),
+        "can_edit": can_edit,
         # "Update with what's on screen" is offered only when that is not what the view holds
         # (compared as static/js/saved_views.js compares them after htmx filtering).
         "differs": active is not None and active.normal_query != on_screen,
         "neighbours": neighbours,
         "share_choices": form.fields["shared"].choices,
+        # Offered when there is a choice to make; the view's own audience comes selected.
+        "audiences": audiences if len(audiences) > 1 else [],
+        "audience": active.team.slug if active is not None and active.team_id else ONLY_ME,
         "only_me": ONLY_ME,
         "name_help": NAME_HELP,
         "query": urlencode(current),
