@@ -180,6 +180,16 @@ def test_the_tabs_fit_a_phone(open_as, studio, alice, width):
     assert page.evaluate(OVERFLOWS) == []
     page.click("summary:has-text('Save view')")
     assert page.evaluate(OVERFLOWS) == []
+    last = SavedView.objects.order_by("-position").first()
+    page = watched.go(last.get_absolute_url())
+    # The strip scrolls sideways: the opened view's tab is brought into it, not left off screen.
+    tab = page.locator(f'a.view-tab[data-view="{last.code}"]').bounding_box()
+    strip = page.locator(".view-tabs > .view-tabs-list").bounding_box()
+    assert strip["x"] <= tab["x"] and tab["x"] + tab["width"] <= strip["x"] + strip["width"]
+    # The two menus keep to the right together ("Edit view" was left in the middle).
+    edit = page.locator("details.view-manage > summary").bounding_box()
+    save = page.locator("details.view-save > summary").bounding_box()
+    assert 0 < save["x"] - (edit["x"] + edit["width"]) < 16
     page = watched.go(SavedView.objects.first().get_absolute_url())
     page.click("summary:has-text('Edit view')")
     assert page.locator("details.view-manage").get_by_label("Who sees it").is_visible()

@@ -16,6 +16,17 @@
     return new URLSearchParams(pairs).toString();
   }
 
+  // The strip scrolls sideways on narrow screens: bring the marked tab into it (the strip
+  // alone, never the page).
+  function reveal(nav, active) {
+    var strip = nav.querySelector(".view-tabs-list");
+    if (!active || !strip || strip.scrollWidth <= strip.clientWidth) { return; }
+    var left = active.getBoundingClientRect().left - strip.getBoundingClientRect().left + strip.scrollLeft;
+    if (left < strip.scrollLeft || left + active.offsetWidth > strip.scrollLeft + strip.clientWidth) {
+      strip.scrollLeft = Math.max(0, left - 16);
+    }
+  }
+
   function markActive() {
     var nav = document.querySelector("[data-view-tabs]");
     if (!nav || location.pathname !== "/history/") { return; }
@@ -34,6 +45,7 @@
     tabs.forEach(function (tab) {
       if (tab === active) { tab.setAttribute("aria-current", "page"); } else { tab.removeAttribute("aria-current"); }
     });
+    reveal(nav, active);
     // "Edit view" is for the view rendered with the page: hidden while another tab ("All jobs"
     // included) is on screen. While no tab is, it offers to update that view with what is.
     var manage = nav.querySelector("[data-manages]");
@@ -45,6 +57,12 @@
       if (update && own) { update.hidden = normal(own.getAttribute("data-query")) === onScreen; }
     }
   }
+
+  function revealRendered() {
+    var nav = document.querySelector("[data-view-tabs]");
+    if (nav) { reveal(nav, nav.querySelector('a.view-tab[aria-current="page"]')); }
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", revealRendered); } else { revealRendered(); }
 
   document.addEventListener("htmx:pushedIntoHistory", markActive);
   document.addEventListener("htmx:historyRestore", markActive);
