@@ -21,6 +21,7 @@
     close.textContent = "Close";
     close.addEventListener("click", function () {
       audio.pause();
+      mark();
       dock.hidden = true;
     });
     dock.append(label, audio, close);
@@ -43,6 +44,7 @@
     var src = button.getAttribute("data-play");
     if (src === playing && !audio.paused) {
       audio.pause();
+      mark();  // at once: the "pause" event comes a moment later
       return;
     }
     if (src !== playing) {
@@ -52,6 +54,7 @@
     }
     dock.hidden = false;
     audio.play().catch(function () { mark(); });
+    mark();  // play() unpauses at once; its "play" event comes a moment later
   });
   document.addEventListener("htmx:afterSettle", mark);
 })();
