@@ -195,7 +195,8 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         "sorts": sorting.menu(params),
         **strip_context(request, filters, params, own_keys),
         "export_query": urlencode(params),
-        "more_filters_open": bool(set(params) & set(MORE_FILTERS) - {"error", "sort"}),
+        # Not for the error (a breakdown's link) or the order: neither is typed in there.
+        "more_filters_open": bool(set(params) & (set(MORE_FILTERS) - {"error", "sort"})),
         "more_filters": [filters.form[name] for name in MORE_FILTERS],
         "more_filters_digest": filters.rendering_digest(MORE_FILTERS),
         "own_keys": own_keys,
