@@ -36,7 +36,7 @@ def visible_tags(user) -> QuerySet:
 def taggable_tags(user) -> QuerySet:
     """Tags the person may put on jobs: their own, and those of the teams where their role
     is member or stronger."""
-    return Tag.objects.filter(Q(owner=user) | Q(team__members__user=user, team__members__role__in=TAGGING_ROLES))
+    return Tag.objects.filter(Q(owner=user) | Q(team__in=taggable_teams(user)))
 
 
 def taggable_teams(user) -> QuerySet:
@@ -48,7 +48,7 @@ def taggable_teams(user) -> QuerySet:
 def may_tag_for(user, team: Team) -> bool:
     """Whether the person may change `team`'s tags: a member of it with a role of member or
     stronger (viewers see team tags but do not change them)."""
-    return team.members.filter(user=user, role__in=TAGGING_ROLES).exists()
+    return taggable_teams(user).filter(pk=team.pk).exists()
 
 
 def seen_links(user) -> Q:
@@ -72,14 +72,11 @@ def roles_seeing(user, job: Job) -> dict[Team, str]:
     return {member.team: member.role for member in members.distinct().order_by("team__name", "team_id")}
 
 
-def tagging_teams(user, job: Job) -> list[Team]:
+def tagging_teams(user, job: Job, seeing: dict[Team, str] | None = None) -> list[Team]:
     """The teams whose tags the person may put on `job`: those they see it through, with a
-    role of member or stronger."""
-    return list(
-        Team.objects.filter(
-            shares__credential_id=job.credential_id, members__user=user, members__role__in=TAGGING_ROLES
-        ).distinct()
-    )
+    role of member or stronger (`seeing`: roles_seeing(), when the caller read it already)."""
+    seeing = roles_seeing(user, job) if seeing is None else seeing
+    return [team for team, role in seeing.items() if role in TAGGING_ROLES]
 
 
 def tags_on(user, job: Job, seeing: list[Team] | None = None) -> QuerySet:

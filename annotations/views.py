@@ -36,7 +36,7 @@ def panel_context(
     user = request.user
     marks = for_jobs(user, [job.pk]).get(job.pk, NONE)
     seeing = access.roles_seeing(user, job) if seeing is None else seeing
-    teams = [team for team, role in seeing.items() if role in access.TAGGING_ROLES]
+    teams = access.tagging_teams(user, job, seeing)
     taggable = {team.pk for team in teams}
     shown = access.tags_on(user, job, list(seeing)).select_related("team")
     names = Tag.objects.filter(Q(owner=user) | Q(team__in=taggable)).order_by("name").values_list("name", flat=True)
