@@ -179,13 +179,14 @@ class JobFilter(django_filters.FilterSet):
     provider = django_filters.ChoiceFilter(choices=CHOICES, empty_label="All providers")
     kind = django_filters.ChoiceFilter(choices=Job.Kind.choices, empty_label="All kinds")
     status = django_filters.ChoiceFilter(choices=Job.Status.choices, empty_label="All statuses")
+    # The choices of the key, team and tag fields, and of the model, are the viewer's: declared
+    # empty here, given to each form in __init__ (VIEWER_CHOICES).
     credential = KeyChoiceFilter(
-        queryset=_visible_credentials, to_field_name="code", label="Key", empty_label="All keys"
+        queryset=Credential.objects.none(), to_field_name="code", label="Key", empty_label="All keys"
     )
     team = TeamChoiceFilter(
-        queryset=_my_teams, to_field_name="slug", method="shared_with", label="Team", empty_label="All teams"
+        queryset=Team.objects.none(), to_field_name="slug", method="shared_with", label="Team", empty_label="All teams"
     )
-    # Choices filled per viewer in __init__ (their jobs' models), read only when needed.
     model = django_filters.ChoiceFilter(label="Model", empty_label="All models")
     has_error = CheckFilter(
         method="with_error",
@@ -208,7 +209,9 @@ class JobFilter(django_filters.FilterSet):
     # The viewer's own marks (app annotations): stars are personal; a tag is the viewer's
     # own or one of their teams'.
     starred = CheckFilter(method="starred_only", label="Starred only", widget=forms.CheckboxInput(attrs={"value": "1"}))
-    tag = TagChoiceFilter(queryset=_my_tags, to_field_name="code", method="tagged", label="Tag", empty_label="Any tag")
+    tag = TagChoiceFilter(
+        queryset=Tag.objects.none(), to_field_name="code", method="tagged", label="Tag", empty_label="Any tag"
+    )
     # The order (history.sorting), kept in the form so that filtering keeps it; the list's
     # "Sort" menu and the table's headers link to it.
     sort = django_filters.ChoiceFilter(
@@ -236,22 +239,51 @@ class JobFilter(django_filters.FilterSet):
             "sort",
         ]
 
-    def __init__(self, *args, min_search: int = 1, **kwargs):
-        """`min_search`: the shortest search term taken; a shorter one is a form error. The
+    # Each choice field's options for the person asking.
+    VIEWER_CHOICES = {"credential": _visible_credentials, "team": _my_teams, "tag": _my_tags}
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, min_search: int = 1):
+        """`queryset`: the jobs to filter; by default the ones the request's person may see,
+        built only when asked for (a next page reads its rows key by key, history.views).
+        `min_search`: the shortest search term taken; a shorter one is a form error. The
         list, asked on every keystroke, takes no term that no trigram index answers (each
         would scan a whole history, a crafted URL included); an export, asked once, does."""
-        super().__init__(*args, **kwargs)
-        # Before the form is made: its field takes the choices (read when first iterated).
-        user = self.request.user if self.request is not None else None
-        self.filters["model"].extra["choices"] = CallableChoiceIterator(
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        if queryset is None:
+            self._queryset = None
+        user = request.user if request is not None else None
+        fields = self.form.fields
+        for name, choices in self.VIEWER_CHOICES.items():
+            fields[name].queryset = choices(request)
+        fields["model"].choices = CallableChoiceIterator(
             once(lambda: [(name, name) for name in visible_models(user)] if user is not None else [])
         )
         if min_search > 1:
-            self.form.fields["q"].validators.append(MinLengthValidator(min_search, SHORT_SEARCH))
+            fields["q"].validators.append(MinLengthValidator(min_search, SHORT_SEARCH))
         # How a search narrowed the jobs, once `qs` is built: history.views reads pages by it.
         self.search_plan = search.Plan()
         self._searched = None  # the term search_plan was made for
         self._marked = None  # the viewer's jobs whose tags or note match it
+
+    @property
+    def queryset(self):
+        if self._queryset is None:
+            self._queryset = Job.objects.visible_to(self.request.user)
+        return self._queryset
+
+    @queryset.setter
+    def queryset(self, jobs):
+        self._queryset = jobs
+
+    def get_form_class(self):
+        """One form class for the process rather than one per request: django-filter makes a
+        class and every field of it for each filterset (1.3 ms of a 13 ms rows fragment,
+        bench/pages_bench.py). Nothing in it is the viewer's: their choices are given to each
+        form in __init__."""
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
     def search(self, queryset, name, value):
         """Title, prompt, file name (Munsit's jobs are titled by it) and external id; and the

@@ -1,0 +1,75 @@
+"""The filter form's choices are the viewer's own: the form class is made once per process
+(history.filters.JobFilter.get_form_class) and each form gets its person's keys, teams, tags
+and models; nothing one person's form offered reaches the next person's."""
+
+import pytest
+from django.utils import timezone
+
+from annotations.models import Tag
+from history.filters import JobFilter
+from history.models import Job
+from tests.factories import make_credential
+
+pytestmark = pytest.mark.django_db
+
+
+def _jobs_of(user, label, model):
+    key = make_credential(user, provider="apimall", label=label)
+    Job.objects.create(
+        credential=key,
+        provider="apimall",
+        kind="audio",
+        external_id=label,
+        model=model,
+        status="succeeded",
+        created=timezone.now(),
+    )
+    Tag.objects.create(owner=user, name=f"{label} tag")
+    return key
+
+
+def _choices(filters, name):
+    return [str(label) for value, label in filters.form.fields[name].choices if value]
+
+
+def test_each_form_offers_its_viewers_choices(alice, bob, rf):
+    _jobs_of(alice, "Alice key", "alice-model")
+    _jobs_of(bob, "Bob key", "bob-model")
+    seen = {}
+    for user in (alice, bob, alice):
+        request = rf.get("/history/")
+        request.user = user
+        filters = JobFilter(None, request=request)
+        seen.setdefault(user.username, []).append(
+            {name: _choices(filters, name) for name in ("credential", "tag", "model")}
+        )
+    assert (
+        seen["alice"][0]
+        == seen["alice"][1]
+        == {
+            "credential": ["Alice key (API Mall)"],
+            "tag": ["Alice key tag"],
+            "model": ["alice-model"],
+        }
+    )
+    assert seen["bob"][0] == {"credential": ["Bob key (API Mall)"], "tag": ["Bob key tag"], "model": ["bob-model"]}
+    shared = JobFilter._form_class.base_fields
+    assert [list(shared[name].queryset) for name in ("credential", "team", "tag")] == [[], [], []]
+    assert list(shared["model"].choices) == [("", "All models")]
+
+
+def test_the_jobs_by_default_are_the_viewers(alice, bob, rf):
+    _jobs_of(alice, "Alice key", "alice-model")
+    _jobs_of(bob, "Bob key", "bob-model")
+    request = rf.get("/history/", {"status": "succeeded"})
+    request.user = bob
+    assert [job.external_id for job in JobFilter(request.GET, request=request).qs] == ["Bob key"]
+
+
+def test_a_choice_of_someone_elses_key_is_refused(alice, bob, rf):
+    alices = _jobs_of(alice, "Alice key", "alice-model")
+    _jobs_of(bob, "Bob key", "bob-model")
+    request = rf.get("/history/", {"credential": str(alices.code)})
+    request.user = bob
+    filters = JobFilter(request.GET, request=request)
+    assert not filters.is_valid() and "credential" in filters.form.errors
