@@ -21,6 +21,7 @@ from preferences.history import menu as columns_menu
 from preferences.models import HistoryPreferences
 from providers.http import ProviderError
 from providers.models import Credential
+from saved_views import query as saved_view_query
 from teams import access, audit
 
 from . import actions, bulk_actions, dashboard, error_breakdown, export_jobs, notices, row_cache, search, sorting
@@ -84,9 +85,11 @@ def job_list(request):
         return render(request, "history/list.html#rows", context)
     context.update(page_context(request, filters, params, any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
-    context["active_filters"] = active_filters(filters, params, keep=display.params)
+    # A chip's removal and the sorts keep the saved view opened, as the filter form does.
+    marker = saved_view_query.marker(request.GET)
+    context["active_filters"] = active_filters(filters, params, keep={**display.params, **marker})
     if display.table:
-        context["header"] = table_header(display, sorting.headers(links))
+        context["header"] = table_header(display, sorting.headers({**links, **marker}))
         context["columns_menu"] = columns_menu(display.columns)
     if fragment:
         # The filter form: the results region, and a clean URL for the address bar.
@@ -190,7 +193,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         "errors": error_breakdown.top_errors(filters, user, params)
         if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
         else [],
-        "sorts": sorting.menu(params),
+        "sorts": sorting.menu({**params, **saved_view_query.marker(request.GET)}),
         **strip_context(request, filters, params, own_keys),
         "export_query": urlencode(params),
         # Not for the error (a breakdown's link) or the order: neither is typed in there.

@@ -3,6 +3,7 @@ filters exist: a new one in history/filters.py is kept with no change here), plu
 parameters the list reads beside the filters. Paging and the view marker are left out."""
 
 import re
+import uuid
 from urllib.parse import parse_qsl, urlencode
 
 from django.http import QueryDict
@@ -18,8 +19,10 @@ from preferences.models import HistoryPreferences
 # when it is one of preferences' layouts), and the list checks it again on opening.
 LIST_PARAMETERS = ("sort", "layout")
 CHOICE = re.compile(r"^-?[a-z][a-z_]{0,29}$")
+# The saved view opened: its code, put there by views.history_url (the tabs mark its tab by it).
+MARKER = "view"
 # Where one is in the list, not what one looks at.
-NOT_KEPT = ("cursor", "view")
+NOT_KEPT = ("cursor", MARKER)
 
 
 def kept(request, data: QueryDict) -> dict[str, str]:
@@ -42,6 +45,18 @@ def with_list_parameters(filters: dict[str, str], data: QueryDict) -> dict[str, 
             continue
         params[name] = value
     return {name: value for name, value in params.items() if name not in NOT_KEPT}
+
+
+def marker(data: QueryDict) -> dict[str, str]:
+    """The opened view's marker in `data` ({"view": its code}), for the history's own links
+    (a chip's removal, the sorts) to carry on as its filter form does: without JavaScript they
+    are how one filters further, and the view's tab stays the current one, offering to update
+    it. Empty when there is none, or when it is not a view's code."""
+    value = data.get(MARKER, "")
+    try:
+        return {MARKER: str(uuid.UUID(value))} if value else {}
+    except ValueError:
+        return {}
 
 
 def normal(query: str) -> str:

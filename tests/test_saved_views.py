@@ -2,6 +2,8 @@
 history's parameters, updating a view with them, changing who sees one, the tabs, order, the
 per-person limit, and views whose filters broke."""
 
+import html
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -355,6 +357,47 @@ def test_the_update_is_not_offered_while_the_view_is_what_is_on_screen(client, w
     assert f'<input type="hidden" name="view" value="{view.code}">' in page
     page = client.get(f"/history/?status=failed&provider=apimall&view={view.code}").content.decode()
     assert not update_menu(page).split("\n")[0].endswith(" hidden>")
+
+
+def links(page: str, pattern: str) -> list[str]:
+    """The hrefs of the page's links that `pattern` (a regular expression ending just before
+    the href's value) finds, unescaped."""
+    return [html.unescape(href) for href in re.findall(pattern + r'"([^"]*)"', page)]
+
+
+def marker_of(url: str) -> str | None:
+    return dict(parse_qsl(urlsplit(url).query)).get("view")
+
+
+def test_chips_and_sorts_keep_the_view_opened_without_javascript(client, world):
+    """Filtered further by a chip's removal or sorted, by plain links: the view opened stays
+    the current tab (and its "Edit view" menu offers the update), as with the filter form."""
+    view = world["team_view"]
+    client_for(client, world, "member")
+    response = client.get(view.get_absolute_url(), follow=True)
+    assert marker_of(response.redirect_chain[-1][0]) == str(view.code)
+    page = client.get(f"/history/?status=failed&provider=apimall&view={view.code}").content.decode()
+    chips = links(page, r'<a class="chip" href=')
+    sorts = links(page, r'<a href=(?="[^"]*" role="listitem")')
+    assert len(chips) == 2 and len(sorts) == 8
+    for url in chips + sorts:
+        assert marker_of(url) == str(view.code), url
+    # The table's headers, and a layout asked for by the address, kept beside it.
+    page = client.get(f"/history/?status=failed&layout=table&view={view.code}").content.decode()
+    headers = links(page, r'<th [^>]*aria-sort="[a-z]+"><a href=')
+    assert len(headers) >= 3  # created, duration and credits are shown by default
+    for url in headers:
+        assert marker_of(url) == str(view.code) and "layout=table" in url, url
+    # Followed, the link keeps the view's tab current, and offers to update it.
+    chip = next(url for url in chips if "status" not in url)  # the status chip's: no longer the view's filters
+    page = client.get(chip).content.decode()
+    assert f'data-view="{view.code}" data-query="status=failed" aria-current="page"' in page
+    assert not update_menu(page).split("\n")[0].endswith(" hidden>")
+    # Without a view opened, or with a marker that is no view's code, the links carry none.
+    for query in ("status=failed&provider=apimall", "status=failed&provider=apimall&view=<x>"):
+        page = client.get(f"/history/?{query}").content.decode()
+        hrefs = links(page, r'<a class="chip" href=') + links(page, r'<a href=(?="[^"]*" role="listitem")')
+        assert hrefs and all(marker_of(url) is None for url in hrefs), query
 
 
 def group_names(**group) -> list[tuple[str, int]]:
