@@ -12,6 +12,8 @@ from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from teams.models import Team
+
 from . import query
 from .access import can_make_private, get_view_for_user, roles
 from .forms import QueryForm, RenameForm, SaveForm, ShareForm
@@ -54,6 +56,21 @@ def _at_limit(user, *, besides: SavedView | None = None) -> bool:
     return views.count() >= SavedView.LIMIT
 
 
+def _end_of_group(*, team: Team | None, user_id: int) -> int:
+    """The place after the last view of a group (the team's, or the person's private ones),
+    read under a lock on the row the group hangs on, the team's or the person's: two saves into
+    one group at once (two members saving for their team) take one place each, and an empty
+    group has a row to lock too. In a transaction.
+
+    FOR NO KEY UPDATE on PostgreSQL: saves into the group wait for each other, while rows that
+    only point at the team or person (a member added, a key shared) are not held up. SQLite
+    has no row locks: its transactions here are IMMEDIATE (config/settings.py), one writer at
+    a time."""
+    anchor = Team.objects.filter(pk=team.pk) if team else get_user_model().objects.filter(pk=user_id)
+    anchor.select_for_update(no_key=True).first()
+    return SavedView.objects.group(team=team, user=user_id).next_position()
+
+
 def _renumber(group: list[SavedView]) -> None:
     """Positions 0, 1, 2… in the list's order, saving only the views whose place changed."""
     for position, view in enumerate(group):
@@ -83,7 +100,7 @@ def create(request):
             team=team,
             name=form.cleaned_data["name"],
             query=urlencode(params),
-            position=SavedView.objects.group(team=team, user=request.user).next_position(),
+            position=_end_of_group(team=team, user_id=request.user.pk),
         )
     where = f"the team {team.name}" if team else "you only"
     messages.success(request, f"Saved the view “{view.name}”, for {where}.")
@@ -175,7 +192,7 @@ def share(request, code):
             return redirect(LIST)
         _renumber([other for other in group if other.pk != view.pk])
         view.team, view.user_id = team, owner
-        view.position = SavedView.objects.group(team=team, user=owner).next_position()
+        view.position = _end_of_group(team=team, user_id=owner)
         view.save(update_fields=["team", "user", "position", "updated"])
     messages.success(request, f"“{view.name}” is now {where}.")
     return redirect(view)

@@ -4,10 +4,13 @@ per-person limit, and views whose filters broke."""
 
 import html
 import re
+import threading
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from saved_views.models import SavedView
@@ -207,6 +210,70 @@ def test_the_limit_per_person(client, world, alice, settings):
     response = client.post("/history/views/new/", {"name": "One too many", "shared": "_me"}, follow=True)
     assert "You keep 50 saved views, the most one person can: delete one to save another." in response.content.decode()
     assert SavedView.objects.filter(user=alice).count() == SavedView.LIMIT
+
+
+def group_lock_then_end(queries, table: str) -> tuple[str, int, int]:
+    """The statement that locks the group's row in `table` (by its id), and where it and the
+    read of the group's last position come among `queries`."""
+    locks = [i for i, q in enumerate(queries) if re.search(rf'FROM "{table}" WHERE "{table}"."id" = ', q["sql"])]
+    ends = [i for i, q in enumerate(queries) if 'MAX("saved_views_savedview"."position")' in q["sql"]]
+    assert locks and ends, [q["sql"] for q in queries]
+    return queries[locks[0]]["sql"], locks[0], ends[-1]
+
+
+@pytest.mark.parametrize("how", ["saved for the team", "given to the team"])
+def test_a_new_place_in_a_teams_tabs_is_read_under_a_lock_on_the_team(client, world, how):
+    """Two members saving for their team at once hold different people's rows (the limit's
+    lock): the team's row is what makes the second wait until the first has its place."""
+    client_for(client, world, "member")
+    with CaptureQueriesContext(connection) as queries:
+        if how == "saved for the team":
+            client.post("/history/views/new/", {"name": "Mine too", "shared": "studio"})
+        else:
+            mine = SavedView.objects.create(user=world["users"]["member"], name="Mine too", position=0)
+            client.post(f"/history/views/{mine.code}/share/", {"shared": "studio"})
+    lock, locked_at, end_at = group_lock_then_end(queries.captured_queries, "teams_team")
+    assert locked_at < end_at
+    if connection.vendor == "postgresql":
+        assert lock.endswith("FOR NO KEY UPDATE")
+    # SQLite takes no row locks: its IMMEDIATE transactions let one writer at a time.
+    assert SavedView.objects.get(name="Mine too").position == 2  # after "Failed songs" and "Newest"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+def test_two_members_saving_for_their_team_at_once_get_two_places(world, monkeypatch):
+    """Each save reads the end of the team's tabs, then waits a moment before it writes: the
+    other save's read falls in between unless it waits for the first to finish."""
+    from saved_views.models import SavedViewQuerySet
+
+    read = SavedViewQuerySet.next_position
+
+    def slow(self):
+        position = read(self)
+        time.sleep(0.5)
+        return position
+
+    monkeypatch.setattr(SavedViewQuerySet, "next_position", slow)
+    start, answers = threading.Barrier(2), []
+
+    def save(role):
+        try:
+            member = Client()
+            member.force_login(world["users"][role])
+            start.wait()
+            answers.append(member.post("/history/views/new/", {"name": f"By {role}", "shared": "studio"}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(role,)) for role in ("member", "admin")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [302, 302]
+    saved = SavedView.objects.filter(team=world["team"], name__startswith="By ")
+    assert sorted(saved.values_list("position", flat=True)) == [2, 3]
 
 
 def test_moving_left_and_right_among_the_group(client, world, alice):
