@@ -5,7 +5,6 @@ with htmx (the star button, or the job page's marks panel, swapped in place).
 Anyone who cannot see the job gets 404; a team viewer changing a team's tags gets 403."""
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,9 +14,9 @@ from core.redirects import posted_next
 from history.models import Job
 
 from . import access, bulk
-from .forms import NoteForm, TagForm
+from .forms import NoteForm, TagForm, suggestions
 from .marks import NONE, for_jobs
-from .models import Note, Tag
+from .models import NAME_MAX, Note
 
 
 def _job(request, code) -> Job:
@@ -39,20 +38,22 @@ def panel_context(
     teams = access.tagging_teams(user, job, seeing)
     taggable = {team.pk for team in teams}
     shown = access.tags_on(user, job, list(seeing)).select_related("team")
-    names = Tag.objects.filter(Q(owner=user) | Q(team__in=taggable)).order_by("name").values_list("name", flat=True)
+    names = sorted(suggestions(user, teams), key=str.casefold)
     return {
         "job": job,
         "marks": marks,
         "tags": [{"tag": t, "removable": t.owner_id == user.pk or t.team_id in taggable} for t in shown],
-        "tag_names": sorted(set(names), key=str.casefold),
+        "tag_names": names,
+        # A team tag's suggestion may be longer than a name: the field takes it whole.
+        "tag_name_max": max([NAME_MAX, *map(len, names)]),
         "tag_teams": teams,
         "tag_form": tag_form or TagForm(),
         "note_form": note_form or NoteForm(initial={"text": marks.note}),
     }
 
 
-def _panel(request, job: Job, status: int = 200, **forms):
-    return render(request, "annotations/panel.html", panel_context(request, job, **forms), status=status)
+def _panel(request, job: Job, status: int = 200, **context):
+    return render(request, "annotations/panel.html", panel_context(request, job, **context), status=status)
 
 
 @require_POST
@@ -69,11 +70,13 @@ def star(request, code):
 @require_POST
 def tag_add(request, code):
     """Put a tag on the job by name: the person's own, or (`team`) one of the teams they
-    see the job through, made if the name is new there."""
+    see the job through, made if the name is new there; or the team tag whose suggestion
+    ("name · team") the name is (TagForm.chosen)."""
     job = _job(request, code)
-    form = TagForm(request.POST)
+    seeing = access.roles_seeing(request.user, job)
+    form = TagForm(request.POST, suggestions=suggestions(request.user, access.tagging_teams(request.user, job, seeing)))
     if form.is_valid():
-        name, slug = form.cleaned_data["name"], form.cleaned_data["team"]
+        slug = form.cleaned_data["team"]
         if slug:
             team = access.teams_seeing(request.user, job).filter(slug=slug).first()
             if team is None:
@@ -82,14 +85,14 @@ def tag_add(request, code):
             owner_or_team = {"team": team}
         else:
             owner_or_team = {"owner": request.user}
-        tag = Tag.named(name, **owner_or_team)
+        tag = form.chosen(owner_or_team)
         bulk.tag(request.user, tag, Job.objects.filter(pk=job.pk))
         if not request.htmx:
-            messages.success(request, f"Tagged “{tag.name}”.")
+            messages.success(request, f"Tagged “{tag.name}”" + (f" of {tag.team.name}." if tag.team_id else "."))
     elif not request.htmx:
         messages.error(request, " ".join(form.errors["name"]))
     if request.htmx:
-        return _panel(request, job, tag_form=None if form.is_valid() else form)
+        return _panel(request, job, seeing=seeing, tag_form=None if form.is_valid() else form)
     return redirect(_next(request, job))
 
 

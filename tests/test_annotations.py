@@ -257,6 +257,81 @@ def test_team_tags_role_by_role(client, studio, alice, bob, carol, dave):
     assert not JobTag.objects.filter(tag=tag).exists()
 
 
+def datalist(html: str) -> list[str]:
+    """The tag form's suggestions on a job page or marks panel."""
+    found = re.search(r'<datalist id="tag-names">(.*?)</datalist>', html, re.S).group(1)
+    return [unescape(value) for value in re.findall(r'<option value="([^"]*)">', found)]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["without htmx", "with htmx"])
+def test_a_team_tags_suggestion_picked_while_only_me_is_selected_puts_the_teams_tag(client, studio, bob, htmx):
+    """The suggestions name the team of each team tag ("Final · Studio", as the job's tag
+    chips show it): picked, that tag goes on, whatever "Whose tag" says; a personal tag of
+    the same name is not made. A name typed plain is the select's, as before."""
+    job = studio["jobs"][0]
+    final = Tag.objects.create(team=studio["team"], name="Final")
+    Tag.objects.create(owner=bob, name="Rough")
+    login(client, bob)
+    page = client.get(f"/history/{job.code}/").text
+    assert datalist(page) == ["Final · Studio", "Rough"]
+    assert '<option value="">Only me</option>' in page  # what the select says when nothing is picked
+    picked = {"name": "Final · Studio", "team": ""}
+    response = client.post(f"/history/{job.code}/tags/", picked, headers=HX if htmx else {})
+    assert response.status_code == (200 if htmx else 302)
+    assert not Tag.objects.filter(owner=bob).exclude(name="Rough").exists()
+    assert list(JobTag.objects.filter(job=job).values_list("tag", flat=True)) == [final.pk]
+    if htmx:
+        assert 'Final<span class="tag-scope"> · Studio</span>' in marks_panel(response.text)
+    else:
+        assert "Tagged “Final” of Studio." in client.get(response["Location"]).text
+    # The same name typed plain, with "Only me": Bob's own tag, as "For" says.
+    client.post(f"/history/{job.code}/tags/", {"name": "Final", "team": ""})
+    assert Tag.objects.filter(owner=bob, name="Final").exists()
+
+
+def test_a_team_tags_suggestion_is_that_tag_only_where_no_tag_of_the_chosen_kind_has_its_text(
+    client, studio, alice, bob, carol, django_user_model
+):
+    job, team = studio["jobs"][0], studio["team"]
+    final = Tag.objects.create(team=team, name="Final")
+    # A tag of Bob's own named as the suggestion reads: "Only me" finds his.
+    own = Tag.objects.create(owner=bob, name="Final · Studio")
+    login(client, bob).post(f"/history/{job.code}/tags/", {"name": "Final · Studio"})
+    assert set(JobTag.objects.filter(job=job).values_list("tag", flat=True)) == {own.pk}
+    # Another team chosen, which has no such tag: the suggestion's team's.
+    label = Team.objects.create(name="Label", slug="label")
+    Member.objects.create(team=label, user=bob, role=Member.Role.MEMBER)
+    Share.objects.create(team=label, credential=studio["key"], shared_by=alice)
+    second = studio["jobs"][1]
+    client.post(f"/history/{second.code}/tags/", {"name": "Final · Studio", "team": "label"})
+    assert list(JobTag.objects.filter(job=second).values_list("tag", flat=True)) == [final.pk]
+    assert not label.tags.exists()
+    # A viewer is offered no team tags to put on: the text is a name like any other, hers.
+    page = login(client, carol).get(f"/history/{job.code}/").text
+    assert datalist(page) == []
+    client.post(f"/history/{job.code}/tags/", {"name": "Final · Studio"})
+    assert Tag.objects.filter(owner=carol, name="Final · Studio").exists()
+    assert not JobTag.objects.filter(tag=final, job=job).exists()
+
+
+def test_a_team_tags_suggestion_may_be_longer_than_a_name_and_names_the_team_apart(client, studio, alice, bob):
+    job = studio["jobs"][0]
+    twin = Team.objects.create(name="Studio", slug="studio-2")
+    Member.objects.create(team=twin, user=bob, role=Member.Role.MEMBER)
+    Share.objects.create(team=twin, credential=studio["key"], shared_by=alice)
+    long = Tag.objects.create(team=studio["team"], name="x" * 40)
+    Tag.objects.create(team=twin, name="x" * 40)
+    page = login(client, bob).get(f"/history/{job.code}/").text
+    suggested = f"{'x' * 40} · Studio (studio)"
+    assert datalist(page) == [suggested, f"{'x' * 40} · Studio (studio-2)"]
+    assert f'maxlength="{len(suggested) + 2}"' in page
+    client.post(f"/history/{job.code}/tags/", {"name": suggested})
+    assert list(JobTag.objects.filter(job=job).values_list("tag", flat=True)) == [long.pk]
+    # Typed, a name is still at most 40 characters.
+    response = client.post(f"/history/{job.code}/tags/", {"name": "y" * 41}, headers=HX)
+    assert "A tag name is 1 to 40 characters" in response.text and not Tag.objects.filter(owner=bob).exists()
+
+
 def test_a_team_tag_is_not_shown_once_the_key_is_no_longer_shared(client, studio, alice, bob):
     job = studio["jobs"][0]
     tag = Tag.objects.create(team=studio["team"], name="Final")

@@ -5,8 +5,9 @@ import os
 
 import pytest
 
-from annotations.models import JobTag, Note, Star
+from annotations.models import JobTag, Note, Star, Tag
 from history.models import Job
+from teams.models import Member, Share, Team
 from tests import test_browser
 
 # test_browser's fixtures, shared by name (the module is skipped when Chromium or Playwright is missing).
@@ -68,4 +69,23 @@ def test_star_a_row_tag_it_on_its_page_and_filter_by_the_tag(signed_in, pod, ali
     page = signed_in.go(f"/history/?layout=table&tag={JobTag.objects.get(job=job).tag.code}")
     assert page.locator(f"#job-{job.code} button[data-action='star']").get_attribute("aria-pressed") == "true"
     shot(page, "annotations-table")
+    signed_in.assert_clean()
+
+
+def test_a_team_tags_suggestion_puts_the_teams_tag_while_only_me_is_selected(signed_in, pod, alice):
+    """The suggestion names its team ("Final · Studio"): sent by htmx as picked, with "Only me"
+    left selected, it puts the team's tag on, not a new personal tag of that name."""
+    team = Team.objects.create(name="Studio", slug="studio")
+    Member.objects.create(team=team, user=alice, role=Member.Role.OWNER)
+    Share.objects.create(team=team, credential=pod, shared_by=alice)
+    final = Tag.objects.create(team=team, name="Final")
+    job = Job.objects.filter(credential=pod).order_by("-created", "-id").first()
+    page = signed_in.go(f"/history/{job.code}/")
+    assert page.locator("#tag-names option[value='Final · Studio']").count() == 1
+    assert page.locator("#tag-team").input_value() == ""  # "Only me"
+    page.fill("#tag-name", "Final · Studio")
+    page.click("#marks button:has-text('Add')")
+    page.wait_for_selector("#marks .tag-chip.tag-team:has-text('Final')")
+    assert list(JobTag.objects.filter(job=job).values_list("tag", flat=True)) == [final.pk]
+    assert not Tag.objects.filter(owner=alice).exists()
     signed_in.assert_clean()
