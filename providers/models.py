@@ -26,9 +26,15 @@ class CredentialQuerySet(models.QuerySet):
         # Both ways in are index lookups (the person's keys; the shares of their teams), joined
         # by id. An OR across LEFT JOINs read every key of everyone, and needed a DISTINCT, each
         # time it ran: several times in every history query, once per key walked.
-        own = self.model.objects.filter(owner=user).values("pk")
-        shared = self.model.objects.filter(shares__team__members__user=user).values("pk")
-        return self.filter(pk__in=own.union(shared, all=True))
+        # Made once per user object (a request's), as Django's ModelBackend keeps a user's
+        # permissions on it: a page asks for these keys three times, and building the union
+        # is most of each ask. Only the statement is kept, never rows: each ask gets a copy.
+        keys = getattr(user, "_history_visible_keys", None)
+        if keys is None:
+            own = self.model.objects.filter(owner=user).values("pk")
+            shared = self.model.objects.filter(shares__team__members__user=user).values("pk")
+            keys = user._history_visible_keys = own.union(shared, all=True)
+        return self.filter(pk__in=keys.all())
 
 
 class Credential(models.Model):

@@ -8,6 +8,8 @@ from django.utils import timezone
 from annotations.models import Tag
 from history.filters import JobFilter
 from history.models import Job
+from providers.models import Credential
+from teams.models import Member, Share, Team
 from tests.factories import make_credential
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,15 @@ def test_a_choice_of_someone_elses_key_is_refused(alice, bob, rf):
     request.user = bob
     filters = JobFilter(request.GET, request=request)
     assert not filters.is_valid() and "credential" in filters.form.errors
+
+
+def test_the_visible_keys_follow_a_share_made_after_they_were_first_asked_for(alice, bob):
+    """history_visible_to() keeps its statement on the user object, never the keys it found."""
+    own = _jobs_of(bob, "Bob key", "bob-model")
+    assert list(Credential.objects.history_visible_to(bob)) == [own]
+    team = Team.objects.create(name="Studio", slug="studio")
+    Member.objects.create(team=team, user=alice, role=Member.Role.OWNER)
+    Member.objects.create(team=team, user=bob, role=Member.Role.VIEWER)
+    alices = _jobs_of(alice, "Alice key", "alice-model")
+    Share.objects.create(team=team, credential=alices, shared_by=alice)
+    assert set(Credential.objects.history_visible_to(bob)) == {own, alices}
