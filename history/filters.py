@@ -78,13 +78,16 @@ def period_start(period: str, now: datetime | None = None) -> datetime:
 MODELS_CACHE_SECONDS = 300
 
 
-def visible_models(user) -> list[str]:
+def visible_models(user, keys: list[int] | None = None) -> list[str]:
     """The models of the jobs this person can see, by name: one index-only pass over their
     keys (job_history_by_key_model), kept a few minutes. The cache entry is named by the
-    visible keys too, so a key shared or unshared changes what is offered at once."""
+    visible keys too, so a key shared or unshared changes what is offered at once. `keys`:
+    the ids of the keys this person sees, when the caller read them already."""
     if not user.is_authenticated:
         return []
-    keys = sorted(Credential.objects.history_visible_to(user).order_by().values_list("pk", flat=True))
+    if keys is None:
+        keys = Credential.objects.history_visible_to(user).order_by().values_list("pk", flat=True)
+    keys = sorted(keys)
     digest = hashlib.blake2b(",".join(map(str, keys)).encode(), digest_size=12).hexdigest()
 
     def compute():
@@ -134,7 +137,8 @@ class TeamChoiceField(ViewerChoiceField):
 
     def label_from_instance(self, obj: Team) -> str:
         if self.same_names is None:
-            names = Counter(name.casefold() for name in self.queryset.values_list("name", flat=True))
+            # From the teams this field offers (the queryset keeps them once read).
+            names = Counter(team.name.casefold() for team in self.queryset)
             self.same_names = {name for name, n in names.items() if n > 1}
         return f"{obj.name} ({obj.slug})" if obj.name.casefold() in self.same_names else obj.name
 
@@ -275,15 +279,20 @@ class JobFilter(django_filters.FilterSet):
         fields = self.form.fields
         for name, choices in self.VIEWER_CHOICES.items():
             fields[name].choose_from(functools.partial(choices, request))
-        fields["model"].choices = CallableChoiceIterator(
-            once(lambda: [(name, name) for name in visible_models(user)] if user is not None else [])
-        )
+        fields["model"].choices = CallableChoiceIterator(once(lambda: self._model_choices(user)))
         if min_search > 1:
             fields["q"].validators.append(MinLengthValidator(min_search, SHORT_SEARCH))
         # How a search narrowed the jobs, once `qs` is built: history.views reads pages by it.
         self.search_plan = search.Plan()
         self._searched = None  # the term search_plan was made for
         self._marked = None  # the viewer's jobs whose tags or note match it
+
+    def _model_choices(self, user) -> list[tuple[str, str]]:
+        if user is None:
+            return []
+        # The keys that the key field offers (read once for both when the form is drawn).
+        keys = [key.pk for key in self.form.fields["credential"].queryset]
+        return [(name, name) for name in visible_models(user, keys)]
 
     @property
     def queryset(self):

@@ -87,3 +87,15 @@ def test_the_visible_keys_follow_a_share_made_after_they_were_first_asked_for(al
     alices = _jobs_of(alice, "Alice key", "alice-model")
     Share.objects.create(team=team, credential=alices, shared_by=alice)
     assert set(Credential.objects.history_visible_to(bob)) == {own, alices}
+
+
+def test_two_teams_that_share_a_name_are_told_apart(alice, rf):
+    for name, slug in [("Studio", "studio-a"), ("studio", "studio-b"), ("Label", "label")]:
+        Member.objects.create(team=Team.objects.create(name=name, slug=slug), user=alice, role=Member.Role.OWNER)
+    request = rf.get("/history/")
+    request.user = alice
+    assert sorted(_choices(JobFilter(None, request=request), "team")) == [
+        "Label",
+        "Studio (studio-a)",
+        "studio (studio-b)",
+    ]
