@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -99,11 +100,12 @@ def job_list(request):
     return render(request, "history/list.html", context)
 
 
-def keys_to_walk(filters: JobFilter, user) -> list[int]:
+def keys_to_walk(filters: JobFilter, user) -> dict[int, Credential]:
     """The visible keys that can hold a job matching the filters, by id: the filters on the
     provider, the key and the team rule whole keys out (a walk down a key that holds no match
-    would read all of it)."""
-    keys = Credential.objects.history_visible_to(user).order_by().values_list("pk", flat=True)
+    would read all of it). Each comes with its label and its owner's name, all that a row
+    shows of it (the rest is deferred): one query serves the walks and the rows."""
+    keys = Credential.objects.history_visible_to(user).order_by()
     chosen = {}
     if filters.is_bound:
         filters.is_valid()  # cleans the form: fields in error stay out of cleaned_data, as filters.qs ignores them
@@ -114,7 +116,15 @@ def keys_to_walk(filters: JobFilter, user) -> list[int]:
         keys = keys.filter(pk=chosen["credential"].pk)
     if chosen.get("team"):
         keys = keys.filter(shares__team=chosen["team"])
-    return sorted(keys)
+    people = get_user_model()
+    found = {}
+    for pk, label, owner_id, name in keys.values_list("pk", "label", "owner_id", f"owner__{people.USERNAME_FIELD}"):
+        # Model.from_db(), as a queryset's .only() loads rows: the fields not given are
+        # deferred, read if ever asked for, never left at a default.
+        key = Credential.from_db(keys.db, ["id", "owner_id", "label"], [pk, owner_id, label])
+        key.owner = people.from_db(keys.db, ["id", people.USERNAME_FIELD], [owner_id, name])
+        found[pk] = key
+    return dict(sorted(found.items()))
 
 
 def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[Job]:
@@ -134,7 +144,8 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     Job.objects.visible_to() applies as a subquery) fetched once and given as literal ids:
     with the subquery, PostgreSQL's planner cannot tell how many jobs the keys hold and reads
     a busy key's jobs whole, and its row estimates for the outer joins collapse."""
-    keys = keys_to_walk(filters, user)  # validates the form
+    walked = keys_to_walk(filters, user)  # validates the form
+    keys = list(walked)
     matching = Job.objects.all()  # each walk names its keys (once: PostgreSQL would count them twice)
     if filters.is_bound:
         matching = filters.filter_queryset(matching)  # makes the search plan
@@ -165,18 +176,12 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
     rows = Job.objects.filter(pk__in=newest).defer("raw", "prompt", "details", "search_text")
     rows = list(rows.order_by(*sort.ordering())[: PAGE_SIZE + 1])
-    attach_keys(rows)
+    for job in rows:
+        # Each key made once (select_related() would make a key and a person per job: a
+        # quarter of a page's CPU).
+        job.credential = walked[job.credential_id]
     attach_archive(rows)
     return rows
-
-
-def attach_keys(jobs: list[Job]) -> None:
-    """Give each job its key and the key's owner, read once per key: a page's 51 jobs come
-    from a handful of keys, and select_related() would make a key and a person per job (a
-    quarter of a page's CPU)."""
-    keys = Credential.objects.select_related("owner").in_bulk({job.credential_id for job in jobs})
-    for job in jobs:
-        job.credential = keys[job.credential_id]
 
 
 def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: bool) -> dict:
