@@ -55,8 +55,8 @@ def tag(user, tag: Tag, jobs: JobQuerySet, on: bool = True) -> int:
 
 
 def _insert_select(model, constants: dict, jobs: QuerySet) -> int:
-    """INSERT INTO model (constants…, job_id) SELECT constants…, id FROM jobs, skipping jobs
-    that have the row already; returns how many rows were inserted.
+    """INSERT INTO model (constants…, job_id, job_created) SELECT constants…, id, created FROM
+    jobs, skipping jobs that have the row already; returns how many rows were inserted.
 
     Hand-written: bulk_create(ignore_conflicts=True) would read every job id into Python
     first and cannot say how many rows it inserted; this is one statement, the SELECT
@@ -65,8 +65,9 @@ def _insert_select(model, constants: dict, jobs: QuerySet) -> int:
     connection = connections[using]
     quote = connection.ops.quote_name
     fields = {f.attname: f for f in model._meta.concrete_fields}
-    select, params = jobs.order_by().values(chosen_id=F("pk")).query.get_compiler(using=using).as_sql()
-    columns = ", ".join(quote(fields[name].column) for name in [*constants, "job_id"])
+    chosen = jobs.order_by().values(chosen_id=F("pk"), chosen_created=F("created"))
+    select, params = chosen.query.get_compiler(using=using).as_sql()
+    columns = ", ".join(quote(fields[name].column) for name in [*constants, "job_id", "job_created"])
     values = [fields[name].get_db_prep_save(value, connection) for name, value in constants.items()]
     slots = ", ".join(["%s"] * len(values))
     unique = next(c for c in model._meta.constraints if getattr(c, "fields", None) and "job" in c.fields)
@@ -75,7 +76,7 @@ def _insert_select(model, constants: dict, jobs: QuerySet) -> int:
     # otherwise read ON as a join's).
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (names from the model's metadata)
-        f"SELECT {slots}, chosen.chosen_id FROM ({select}) AS chosen WHERE 1 = 1 "
+        f"SELECT {slots}, chosen.chosen_id, chosen.chosen_created FROM ({select}) AS chosen WHERE 1 = 1 "
         f"ON CONFLICT ({conflict}) DO NOTHING"
     )
     with transaction.atomic(using=using), connection.cursor() as cursor:

@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -19,6 +20,22 @@ NAME_MAX = 40
 NOTE_MAX = 2000
 
 
+def dated(mark) -> None:
+    """A star or tag link made one at a time gets its job's date (annotations.bulk writes
+    it for many in the same statement)."""
+    if mark.job_created is None:
+        mark.job_created = mark.job.created
+
+
+def follow_dates(job_ids) -> None:
+    """Copy these jobs' `created` to their stars and tag links again: history.sync.store
+    calls it for the jobs an import gave another date (a provider's real one, where the
+    first record had none)."""
+    created = Subquery(Job.objects.filter(pk=OuterRef("job_id")).values("created")[:1])
+    for model in (Star, JobTag):
+        model.objects.filter(job_id__in=job_ids).update(job_created=created)
+
+
 class Star(models.Model):
     """A job a person starred. Personal: nobody else ever sees it."""
 
@@ -27,16 +44,25 @@ class Star(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="stars", db_index=False)
     job = models.ForeignKey(Job, models.CASCADE, related_name="stars")
     created = models.DateTimeField(default=timezone.now)
+    # The job's own `created`, kept in step (follow_dates): the starred filter walks a
+    # person's stars newest job first down star_by_user_date, a page at a time, instead of
+    # reading every starred job to sort them.
+    job_created = models.DateTimeField()
 
     class Meta:
         constraints = [
             # One star per person and job; also the index a page's stars are read by
-            # (user, job IN page) and the `starred` filter's (user → jobs).
+            # (user, job IN page).
             models.UniqueConstraint(fields=["user", "job"], name="star_one_per_user_and_job"),
         ]
+        indexes = [models.Index(fields=["user", "-job_created", "-job"], name="star_by_user_date")]
 
     def __str__(self) -> str:
         return f"{self.user} ★ {self.job_id}"
+
+    def save(self, *args, **kwargs):
+        dated(self)
+        super().save(*args, **kwargs)
 
 
 class Note(models.Model):
@@ -115,12 +141,19 @@ class JobTag(models.Model):
     # Who put it there (team tags are put by any member); kept when they leave.
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     created = models.DateTimeField(default=timezone.now)
+    # The job's `created`, kept in step as Star.job_created is: the tag filter's walk.
+    job_created = models.DateTimeField()
 
     class Meta:
         constraints = [
-            # A tag once per job; also the index the `tag` filter reads a tag's jobs by.
+            # A tag once per job (and a tag's jobs for the other sorts).
             models.UniqueConstraint(fields=["tag", "job"], name="jobtag_once_per_job"),
         ]
+        indexes = [models.Index(fields=["tag", "-job_created", "-job"], name="jobtag_by_tag_date")]
 
     def __str__(self) -> str:
         return f"{self.tag} on {self.job_id}"
+
+    def save(self, *args, **kwargs):
+        dated(self)
+        super().save(*args, **kwargs)

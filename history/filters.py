@@ -15,6 +15,7 @@ import django_filters
 from django import forms
 from django.core.cache import cache
 from django.core.validators import MinLengthValidator
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
 
@@ -285,7 +286,8 @@ class JobFilter(django_filters.FilterSet):
         # How a search narrowed the jobs, once `qs` is built: history.views reads pages by it.
         self.search_plan = search.Plan()
         self._searched = None  # the term search_plan was made for
-        self._marked = None  # the viewer's jobs whose tags or note match it
+        self._marked_jobs = None  # the viewer's jobs whose tags or note match it
+        self._marks_walked, self.marks_walk = False, None  # see filter_queryset()
 
     def _model_choices(self, user) -> list[tuple[str, str]]:
         if user is None:
@@ -323,8 +325,8 @@ class JobFilter(django_filters.FilterSet):
         # The list filters twice (history.views.page_rows): the index is asked once.
         plan = self.search_plan if self._searched == value else None
         if plan is None:
-            self._marked = annotation_search.marked_jobs(self.request.user if self.request else None, value)
-        queryset, self.search_plan = search.search(queryset, value, plan, also=self._marked)
+            self._marked_jobs = annotation_search.marked_jobs(self.request.user if self.request else None, value)
+        queryset, self.search_plan = search.search(queryset, value, plan, also=self._marked_jobs)
         self._searched = value
         return queryset
 
@@ -342,22 +344,39 @@ class JobFilter(django_filters.FilterSet):
     def sorted_by(self, queryset, name, value):
         return queryset.order_by(*sorting.get(value).ordering())
 
+    def filter_queryset(self, queryset, *, marks_walked: bool = False):
+        """`marks_walked`: the caller walks the jobs by date through the links of the first
+        mark filter in use (`marks_walk`: history.sorting.walks), so that filter leaves
+        the jobs to the walk rather than narrowing them here."""
+        self._marks_walked, self.marks_walk = marks_walked, None
+        try:
+            return super().filter_queryset(queryset)
+        finally:
+            self._marks_walked = False
+
+    def _marked(self, queryset, links, relation: str, condition: Q):
+        """The jobs with one of these links (stars or tag links): read from the links (a
+        person marks a small part of a history) rather than walking the history for them.
+        For a walk by date, the links' own index in the jobs' date order (sorting.walks)."""
+        self.search_plan.per_key = False
+        if self._marks_walked and self.marks_walk is None:
+            self.marks_walk = sorting.Through(relation, condition)
+            return queryset
+        return queryset.filter(pk__in=links.values("job_id"))
+
     def starred_only(self, queryset, name, value):
-        """The viewer's starred jobs: a page reads the viewer's stars (a person stars a
-        small part of a history) rather than walking the history for them."""
+        """The viewer's starred jobs."""
         if not value:
             return queryset
-        self.search_plan.per_key = False
-        return queryset.filter(pk__in=Star.objects.filter(user=self.request.user).values("job_id"))
+        user = self.request.user
+        return self._marked(queryset, Star.objects.filter(user=user), "stars", Q(stars__user=user))
 
     def tagged(self, queryset, name, tag):
         """Jobs with the tag; a team's tag only on jobs shared with that team (where its
-        members see it). Read from the tag's links, like the starred filter."""
-        self.search_plan.per_key = False
-        queryset = queryset.filter(pk__in=JobTag.objects.filter(tag=tag).values("job_id"))
+        members see it)."""
         if tag.team_id:
             queryset = queryset.filter(credential__in=Share.objects.filter(team_id=tag.team_id).values("credential_id"))
-        return queryset
+        return self._marked(queryset, JobTag.objects.filter(tag=tag), "tag_links", Q(tag_links__tag=tag))
 
     def after(self, queryset, name, day):
         return queryset.filter(created__gte=day_start(day))

@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import F, FilteredRelation, OrderBy, Q, QuerySet
 
 SEPARATOR = "_"
 # The cursor's value for a job without the sorted value.
@@ -125,12 +125,24 @@ def _parse_value(sort: Sort, text: str):
 # --- walks -----------------------------------------------------------------------------------
 
 
-def walks(sort: Sort, jobs: QuerySet, cursor: Cursor | None) -> list[QuerySet]:
+@dataclass(frozen=True)
+class Through:
+    """Jobs walked by date through links of theirs (stars, tag links: annotations.models),
+    one per job, that carry the job's date (`job_created`) and are indexed by it: the
+    links of `relation` that meet `condition` (a person's stars, a tag's links)."""
+
+    relation: str
+    condition: Q
+
+
+def walks(sort: Sort, jobs: QuerySet, cursor: Cursor | None, through: Through | None = None) -> list[QuerySet]:
     """The ordered walks that hold the next page of `jobs` after `cursor`, each to be cut at
     a page's length, each a range of one index (history.models: job_history_by_key for
     created, sort_indexes for the others): the jobs with the value from the cursor on, then
-    those without it."""
+    those without it. `through`: for the sorts by date, walk those links' index instead."""
     field, down = sort.field, sort.descending
+    if through is not None and field == "created":
+        return [_walk_through(through, jobs, cursor, down)]
     ordered = [f"-{field}", "-id"] if down else [field, "id"]
     known = jobs.filter(**{f"{field}__isnull": False}) if sort.nullable else jobs
     parts = []
@@ -158,6 +170,22 @@ def walks(sort: Sort, jobs: QuerySet, cursor: Cursor | None) -> list[QuerySet]:
             unknown = unknown.filter(Q(pk__lt=cursor.pk) if down else Q(pk__gt=cursor.pk))
         parts.append(unknown.order_by(ordered[1]))
     return parts
+
+
+def _walk_through(through: Through, jobs: QuerySet, cursor: Cursor | None, down: bool) -> QuerySet:
+    """The jobs by their links' (job_created, job_id), which are the jobs' (created, id), from
+    the cursor on: one range of the links' index. The link's conditions go in one filter()
+    call, so that they are all about the one joined link (FilteredRelation's)."""
+    linked = jobs.annotate(link=FilteredRelation(through.relation, condition=through.condition))
+    ordered = ["-link__job_created", "-link__job_id"] if down else ["link__job_created", "link__job_id"]
+    if cursor is None:
+        return linked.filter(link__isnull=False).order_by(*ordered)
+    bound, ties = ("lte", "gte") if down else ("gte", "lte")
+    return (
+        linked.filter(**{f"link__job_created__{bound}": cursor.value})
+        .exclude(**{"created": cursor.value, f"pk__{ties}": cursor.pk})
+        .order_by(*ordered)
+    )
 
 
 # --- links -----------------------------------------------------------------------------------

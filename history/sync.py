@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotations.models import follow_dates
 from archive import archiver
 from core import logs
 from providers import balances, crypto
@@ -229,7 +230,7 @@ def store(
     if not by_id:
         return tally
     existing = {job.external_id: job for job in Job.objects.filter(credential=credential, external_id__in=by_id)}
-    to_create, to_update, media_changed = [], [], []
+    to_create, to_update, media_changed, redated = [], [], [], []
     for external_id, record in by_id.items():
         job = existing.get(external_id)
         if job is None:
@@ -237,11 +238,13 @@ def store(
             tally.unfinished += record.unfinished
             continue
         was_due = job.next_poll is not None and job.next_poll <= now
-        before = (job.status, job.outputs, job.inputs)
+        before, created = (job.status, job.outputs, job.inputs), job.created
         if merge(job, record, now, relaxed):
             to_update.append(job)
             if (job.status, job.outputs, job.inputs) != before:
                 media_changed.append(job)
+            if job.created != created:
+                redated.append(job.pk)
         tally.unfinished += job.status in Job.UNFINISHED and not job.stale
         tally.polled += was_due
     with transaction.atomic():
@@ -249,6 +252,8 @@ def store(
         # meanwhile; the unique constraint keeps one row and the next sync updates it.
         rows.insert_ignoring_conflicts(Job, to_create, conflict=["credential_id", "external_id"])
         rows.update_by_pk(Job, to_update, UPDATE_FIELDS)
+        if redated:
+            follow_dates(redated)  # the stars and tags on them walk by their date
         # Jobs that finished here, or whose media changed, get it archived (archive.archiver).
         # A finished job updated with the same media was planned when it finished.
         archiver.plan_finished(credential, to_create, media_changed)

@@ -138,23 +138,26 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     visible key (a short walk down job_history_by_key, or its kind, status and model variants,
     or the sort's own indexes, from the cursor), merged. A search that a trigram index answers
     better (history.search), or a person who sees very many keys, takes one walk over all the
-    keys.
+    keys; so do the star and tag filters, which walk the person's stars or the tag's links by
+    their copy of the jobs' dates when the list is sorted by date (sorting.Through).
 
     The visible keys are Credential.objects.history_visible_to() (the rule that
     Job.objects.visible_to() applies as a subquery) fetched once and given as literal ids:
     with the subquery, PostgreSQL's planner cannot tell how many jobs the keys hold and reads
     a busy key's jobs whole, and its row estimates for the outer joins collapse."""
-    walked = keys_to_walk(filters, user)  # validates the form
-    keys = list(walked)
+    key_of = keys_to_walk(filters, user)  # validates the form
+    keys = list(key_of)
     matching = Job.objects.all()  # each walk names its keys (once: PostgreSQL would count them twice)
+    sort = filters.order
     if filters.is_bound:
-        matching = filters.filter_queryset(matching)  # makes the search plan
+        # Makes the search plan; a star or tag filter is walked by date (sorting.walks).
+        matching = filters.filter_queryset(matching, marks_walked=sort.field == "created")
     if not keys:
         return []
     per_key = filters.search_plan.per_key and len(keys) <= MAX_KEY_WALKS
-    sort = filters.order
     compiled = []
-    for walk in sorting.walks(sort, matching.filter(credential_id__in=[SOME_KEY] if per_key else keys), cursor):
+    visible = matching.filter(credential_id__in=[SOME_KEY] if per_key else keys)
+    for walk in sorting.walks(sort, visible, cursor, filters.marks_walk):
         try:
             sql, walk_params = walk.values("pk")[: PAGE_SIZE + 1].query.get_compiler(using=matching.db).as_sql()
         except EmptyResultSet:  # a search that matched nothing
@@ -179,7 +182,7 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     for job in rows:
         # Each key made once (select_related() would make a key and a person per job: a
         # quarter of a page's CPU).
-        job.credential = walked[job.credential_id]
+        job.credential = key_of[job.credential_id]
     attach_archive(rows)
     return rows
 

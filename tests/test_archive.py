@@ -74,8 +74,13 @@ def test_the_sync_plans_finished_jobs_unless_the_key_archives_nothing(alice, sim
     assert not ArchivedFile.objects.filter(job__credential=off).exists()
 
 
+# When the provider says the jobs were made: the same in every record of a job, as a
+# provider's is (a changed date is rewritten to the job's stars and tags too).
+MADE = timezone.now()
+
+
 def finished(external_id: str, url: str = "https://cdn.example/a.mp3", status: str = "succeeded") -> JobRecord:
-    return JobRecord(external_id, "music", status, status.upper(), timezone.now(), outputs=[Output("audio", url)])
+    return JobRecord(external_id, "music", status, status.upper(), MADE, outputs=[Output("audio", url)])
 
 
 def test_a_page_with_nothing_finished_reads_nothing_back(key, django_assert_num_queries):
