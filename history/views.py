@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -159,7 +160,8 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     visible = matching.filter(credential_id__in=[SOME_KEY] if per_key else keys)
     for walk in sorting.walks(sort, visible, cursor, filters.marks_walk):
         try:
-            sql, walk_params = walk.values("pk")[: PAGE_SIZE + 1].query.get_compiler(using=matching.db).as_sql()
+            page = walk.values("pk", value=F(sort.field))[: PAGE_SIZE + 1]
+            sql, walk_params = page.query.get_compiler(using=matching.db).as_sql()
         except EmptyResultSet:  # a search that matched nothing
             return []
         walk_params = list(walk_params)
@@ -173,10 +175,17 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
             for i in slots:
                 walk_params[i] = key
             params.extend(walk_params)
-    # Raw SQL only to join the walks: QuerySet.union() refuses ordered, sliced parts on
-    # SQLite, which takes them inside subqueries. Each part is SQL that Django compiled,
-    # with every value a parameter.
-    newest = RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
+    # Raw SQL only to join the walks and take the page's ids from them by (value, id), which
+    # both databases do from the walks' own columns, before reading any job's row: read whole,
+    # the 9 to 18 walks' 450 to 900 rows cost PostgreSQL 2 to 4 ms (QuerySet.union() refuses
+    # ordered, sliced parts on SQLite, which takes them inside subqueries). Each part is SQL
+    # that Django compiled, with every value a parameter.
+    way = "DESC" if sort.descending else "ASC"
+    newest = RawSQL(  # noqa: S611
+        f"SELECT pk FROM ({' UNION ALL '.join(parts)}) AS walks "  # noqa: S608 (see above)
+        f"ORDER BY value {way} NULLS LAST, pk {way} LIMIT {PAGE_SIZE + 1}",
+        params,
+    )
     rows = Job.objects.filter(pk__in=newest).defer("raw", "prompt", "details", "search_text")
     rows = list(rows.order_by(*sort.ordering())[: PAGE_SIZE + 1])
     for job in rows:
