@@ -167,7 +167,8 @@ class Dashboard:
 
     def linked(self, params: dict[str, str]) -> "Dashboard":
         """Each bar made a link to the list filtered to its days, the other filters kept (a
-        date preset gives way to the days)."""
+        date preset gives way to the days), with the other parameters in `params` (what the
+        list's links keep: a layout, the saved view opened)."""
         kept = {name: value for name, value in params.items() if name not in ("cursor", "period")}
         for bar in self.bars:
             days = {"created_after": f"{bar.start:%Y-%m-%d}", "created_before": f"{bar.end:%Y-%m-%d}"}

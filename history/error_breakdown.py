@@ -25,7 +25,8 @@ def short(message: str) -> str:
 
 def top_errors(filters: JobFilter, user, params: dict[str, str]) -> list[dict]:
     """The TOP commonest messages of the filtered failed jobs, commonest first (ties by
-    message): {message, short, count, url}."""
+    message): {message, short, count, url}. The urls keep `params` (what the list's links
+    keep: the filters, a layout, the saved view opened)."""
 
     def compute():
         failed = filters.qs.filter(status=Job.Status.FAILED).exclude(error="")

@@ -57,19 +57,22 @@ def job_list(request):
     filters = JobFilter(request.GET or None, request=request, min_search=search.TRIGRAM)
     params = filters.valid_data()
     sort = filters.order
+    display = display_for(request)
+    # What every link of the page keeps (a next page, a chip's removal, a sort, an error, a
+    # day of the strip): the filters, a layout the address asked for, and the saved view
+    # opened, as the filter form does (saved_views.query.marker: without JavaScript its tab
+    # stays the current one). "Clear all" alone keeps none: it means "All jobs".
+    links = {**params, **display.params, **saved_view_query.marker(request.GET)}
     if request.htmx and request.htmx.target == STRIP_TARGET:
         # The strip just folded or unfolded (preferences.views.strip redirects here): itself alone.
         own_keys = Credential.objects.owned_by(request.user)
-        context = {**strip_context(request, filters, params, own_keys), "params": params}
+        context = {**strip_context(request, filters, links, own_keys), "params": params}
         return render(request, "history/dashboard.html", context)
     cursor_value = request.GET.get("cursor", "")
     cursor = sorting.parse_cursor(sort, cursor_value) if cursor_value else None
     page = page_rows(filters, cursor, request.user)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
-    display = display_for(request)
-    # The page's own links keep a layout the address asked for.
-    links = {**params, **display.params}
     context = {
         "filters": filters,
         "sort": sort,
@@ -85,18 +88,18 @@ def job_list(request):
     if fragment and request.htmx.target != RESULTS_TARGET:
         # A next page, a poll, or any other htmx request: the rows only, nothing counted.
         return render(request, "history/list.html#rows", context)
-    context.update(page_context(request, filters, params, any_rows=bool(page)))
+    context.update(page_context(request, filters, params, links, any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
-    # A chip's removal and the sorts keep the saved view opened, as the filter form does.
-    marker = saved_view_query.marker(request.GET)
-    context["active_filters"] = active_filters(filters, params, keep={**display.params, **marker})
+    context["first_url"] = list_url(links)
+    context["active_filters"] = active_filters(filters, params, links)
     if display.table:
-        context["header"] = table_header(display, sorting.headers({**links, **marker}))
+        context["header"] = table_header(display, sorting.headers(links))
         context["columns_menu"] = columns_menu(display.columns)
     if fragment:
-        # The filter form: the results region, and a clean URL for the address bar.
+        # The filter form: the results region, and a clean URL for the address bar (without
+        # the view's marker: static/js/saved_views.js marks the tab by what is on screen).
         response = render(request, "history/list.html#results", context)
-        response["HX-Push-Url"] = list_url(links)
+        response["HX-Push-Url"] = list_url({**params, **display.params})
         return response
     return render(request, "history/list.html", context)
 
@@ -196,8 +199,9 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     return rows
 
 
-def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: bool) -> dict:
-    """What the full page shows above the rows: counts, dashboard, keys and syncs."""
+def page_context(request, filters: JobFilter, params: dict[str, str], links: dict[str, str], any_rows: bool) -> dict:
+    """What the full page shows above the rows: counts, dashboard, keys and syncs. `links`
+    are the parameters its links keep (job_list)."""
     user = request.user
     own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
     summary = notices.notices(own_keys, HistoryPreferences.for_request(request).dismissed_notices)
@@ -207,11 +211,11 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
         "facets": facets,
         "matching": next(option["count"] for option in facets["status"] if option["checked"]),
         # Among the failed jobs the list shows: none when another status is chosen.
-        "errors": error_breakdown.top_errors(filters, user, params)
+        "errors": error_breakdown.top_errors(filters, user, links)
         if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
         else [],
         "sorts": sorting.menu({**params, **saved_view_query.marker(request.GET)}),
-        **strip_context(request, filters, params, own_keys),
+        **strip_context(request, filters, links, own_keys),
         "export_query": urlencode(params),
         # Not for the error (a breakdown's link) or the order: neither is typed in there.
         "more_filters_open": bool(set(params) & (set(MORE_FILTERS) - {"error", "sort"})),
@@ -227,23 +231,23 @@ def page_context(request, filters: JobFilter, params: dict[str, str], any_rows: 
     }
 
 
-def strip_context(request, filters: JobFilter, params: dict[str, str], own_keys) -> dict:
-    """The 30-day strip (its days linked to their jobs) with the balances of the person's own
-    keys (a teammate's balance is theirs, not the team's), or only its fold when the person
-    folded it away: a folded strip is not computed at all (its GROUP BY is the full page's
-    dearest query)."""
+def strip_context(request, filters: JobFilter, links: dict[str, str], own_keys) -> dict:
+    """The 30-day strip (its days linked to their jobs, with what the page's links keep) with
+    the balances of the person's own keys (a teammate's balance is theirs, not the team's), or
+    only its fold when the person folded it away: a folded strip is not computed at all (its
+    GROUP BY is the full page's dearest query)."""
     if HistoryPreferences.for_request(request).strip_folded:
         return {"strip_folded": True, "dash": None}
     return {
         "strip_folded": False,
-        "dash": dashboard.dashboard(filters, request.user).linked(params),
+        "dash": dashboard.dashboard(filters, request.user).linked(links),
         "balance_keys": [key for key in own_keys if key.balance_amount is not None],
     }
 
 
-def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, str]) -> list[dict]:
-    """The filters in effect, each with the URL of the list without it (and with `keep`, the
-    parameters that are not filters, such as the layout)."""
+def active_filters(filters: JobFilter, params: dict[str, str], links: dict[str, str]) -> list[dict]:
+    """The filters in effect, each with the URL of the list without it: what the page's links
+    keep (`links`: the filters, the layout, the view opened), less that filter."""
     chips = []
     for name, value in params.items():
         if name == "sort":  # an order, not a filter: the "Sort" menu shows it
@@ -264,7 +268,7 @@ def active_filters(filters: JobFilter, params: dict[str, str], keep: dict[str, s
                 "name": name,
                 "label": field.label,
                 "value": shown,
-                "url": list_url({**{k: v for k, v in params.items() if k != name}, **keep}),
+                "url": list_url({k: v for k, v in links.items() if k != name}),
             }
         )
     return chips

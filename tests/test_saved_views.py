@@ -6,13 +6,15 @@ import html
 import re
 import threading
 import time
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from history import views as history_views
 from saved_views.models import SavedView
 from teams.models import Member, Share, Team
 from tests.factories import make_credential
@@ -465,6 +467,61 @@ def test_chips_and_sorts_keep_the_view_opened_without_javascript(client, world):
         page = client.get(f"/history/?{query}").content.decode()
         hrefs = links(page, r'<a class="chip" href=') + links(page, r'<a href=(?="[^"]*" role="listitem")')
         assert hrefs and all(marker_of(url) is None for url in hrefs), query
+
+
+HX = {"HX-Request": "true"}
+ROW_CODE = re.compile(r'id="job-([0-9a-f-]{36})"')
+
+
+def test_pages_errors_and_days_keep_the_view_opened_without_javascript(client, world, monkeypatch):
+    """The next page ("Load more"), the way back to the first page, the "Failed with" links
+    and the strip's days keep the view opened, as the chips and sorts do; "Clear all" does
+    not (it is "All jobs"). The marker changes no row: a next page is the same with or without it."""
+    cache.clear()  # the error breakdown and the strip are cached per person for a while
+    monkeypatch.setattr(history_views, "PAGE_SIZE", 1)
+    view, key = world["team_view"], world["key"]
+    for n, error in enumerate(["Internal Error", "Internal Error", "Quota exceeded"]):
+        oldest = make_job(key, f"e-{n}", status="failed", error=error, days_ago=n + 1)
+    client_for(client, world, "member")
+    days = "created_after=2026-11-10&created_before=2026-11-24"
+    marked = f"/history/?status=failed&{days}&view={view.code}"
+    page = client.get(marked).content.decode()
+    more = links(page, r'<li class="jobs-more">\s*<a class="btn" href=')
+    errors = links(page, r'<li><a class="chip" href=')
+    bars = links(page, r'<a class="chart-bar" href=')
+    assert len(more) == 1 and len(errors) == 2 and len(bars) == 15
+    for url in more + errors + bars:
+        assert marker_of(url) == str(view.code), url
+    assert '<a class="chip chip-clear" href="/history/">Clear all</a>' in page
+    # With htmx, the next page's rows are those of the address without the marker.
+    fragment = client.get(more[0], headers=HX).content.decode()
+    unmarked = client.get(more[0].replace(f"&view={view.code}", ""), headers=HX).content.decode()
+    assert "<html" not in fragment and ROW_CODE.findall(fragment)
+    assert ROW_CODE.findall(fragment) == ROW_CODE.findall(unmarked)
+    assert all(marker_of(url) == str(view.code) for url in links(fragment, r'<a class="btn" href='))
+    # Without, the next page is the whole page: the view's tab current, a way back kept in it.
+    deep = client.get(more[0]).content.decode()
+    assert f'data-view="{view.code}" data-query="status=failed" aria-current="page"' in deep
+    (back,) = links(deep, r'<p class="center"><a href=')
+    assert marker_of(back) == str(view.code) and f"status=failed&{days}" in back and "cursor" not in back
+    # Past the end ("No more jobs"), the way back too.
+    end = client.get(f"{marked}&{urlencode({'cursor': f'{oldest.created.isoformat()}_{oldest.pk}'})}").content.decode()
+    assert "No more jobs" in end and links(end, r'<a class="btn btn-primary" href=') == [back]
+    # The strip alone (folded or unfolded: preferences.views.strip comes back to the address).
+    strip = links(
+        client.get(marked, headers={**HX, "HX-Target": "dash"}).content.decode(), r'<a class="chart-bar" href='
+    )
+    # The filter form with htmx: its answer's links keep it, the address pushed does not.
+    results = client.get(marked, headers={**HX, "HX-Target": "history-results"})
+    assert results["HX-Push-Url"] == f"/history/?status=failed&{days}"
+    kept = strip + links(results.content.decode(), r'<a class="(?:chart-bar|chip)" href=')
+    assert len(kept) == 15 + 15 + 3 + 2  # days, days, chips, errors
+    assert all(marker_of(url) == str(view.code) for url in kept)
+    # Without a view opened, none of them carries one.
+    page = client.get(f"/history/?status=failed&{days}").content.decode()
+    hrefs = [*links(page, r'<li class="jobs-more">\s*<a class="btn" href='), *links(page, r'<li><a class="chip" href=')]
+    hrefs += links(page, r'<a class="chart-bar" href=')
+    assert len(hrefs) == 18 and all(marker_of(url) is None for url in hrefs)
 
 
 def group_names(**group) -> list[tuple[str, int]]:
