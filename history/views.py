@@ -214,7 +214,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], links: dic
         "errors": error_breakdown.top_errors(filters, user, links)
         if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
         else [],
-        "sorts": sorting.menu({**params, **saved_view_query.marker(request.GET)}),
+        "sorts": sorting.menu(links),
         **strip_context(request, filters, links, own_keys),
         "export_query": urlencode(params),
         # Not for the error (a breakdown's link) or the order: neither is typed in there.

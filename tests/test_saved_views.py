@@ -469,6 +469,21 @@ def test_chips_and_sorts_keep_the_view_opened_without_javascript(client, world):
         assert hrefs and all(marker_of(url) is None for url in hrefs), query
 
 
+@pytest.mark.parametrize("layout", ["table", "cards"])
+def test_the_sort_menu_keeps_a_layout_the_address_asked_for(client, world, layout):
+    """As the table's headers do: a layout given in the address stays (with the view opened),
+    one's own layout is not written out."""
+    view = world["team_view"]
+    client_for(client, world, "member")
+    page = client.get(f"/history/?status=failed&layout={layout}&view={view.code}").content.decode()
+    sorts = links(page, r'<a href=(?="[^"]*" role="listitem")')
+    assert len(sorts) == 8
+    for url in sorts:
+        assert dict(parse_qsl(urlsplit(url).query)).get("layout") == layout and marker_of(url) == str(view.code), url
+    sorts = links(client.get("/history/?status=failed").content.decode(), r'<a href=(?="[^"]*" role="listitem")')
+    assert len(sorts) == 8 and not [url for url in sorts if "layout=" in url]
+
+
 HX = {"HX-Request": "true"}
 ROW_CODE = re.compile(r'id="job-([0-9a-f-]{36})"')
 
