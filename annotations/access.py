@@ -33,12 +33,6 @@ def visible_tags(user) -> QuerySet:
     return Tag.objects.filter(Q(owner=user) | Q(team_id__in=my_team_ids(user)))
 
 
-def taggable_tags(user) -> QuerySet:
-    """Tags the person may put on jobs: their own, and those of the teams where their role
-    is member or stronger."""
-    return Tag.objects.filter(Q(owner=user) | Q(team__in=taggable_teams(user)))
-
-
 def taggable_teams(user) -> QuerySet:
     """The teams whose tags the person may put on jobs and make: those where their role is
     member or stronger."""

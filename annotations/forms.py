@@ -17,10 +17,11 @@ def suggestions(user, teams: list[Team]) -> dict[str, Tag | None]:
     """The tag form's suggestions (its datalist), by the text each puts in the name field: the
     person's own tags by their name (None: like any name typed, the form's "For" choice says
     whose tag it is), and the tags of `teams` (those whose tags the person may put on the job:
-    access.tagging_teams) as "name · team", the team tag itself. A team tag's suggestion is
-    a choice of that tag whatever "For" says (TagForm.chosen): picked while "Only me" is
-    selected, it must not make a personal tag of the same name. Two teams of the same name
-    are told apart by their slugs. One query."""
+    access.tagging_teams; the bulk bar's, on any job: access.taggable_teams) as "name ·
+    team", the team tag itself. A team tag's suggestion is a choice of that tag whatever
+    "For" says (TagForm.found, TagForm.chosen): picked while "Only me" is selected, it must
+    not make a personal tag of the same name. Two teams of the same name are told apart by
+    their slugs. One query."""
     names = Counter(team.name for team in teams)
     called = {team.pk: team.name if names[team.name] == 1 else f"{team.name} ({team.slug})" for team in teams}
     by_pk = {team.pk: team for team in teams}
@@ -37,7 +38,8 @@ def suggestions(user, teams: list[Team]) -> dict[str, Tag | None]:
 class TagForm(forms.Form):
     """A tag to put on a job, by name: found (whatever its case) or made. `team` names one
     of the person's teams (by slug) for a team tag; empty for a personal one. `suggestions`:
-    the job page's (suggestions()), whose team tags are chosen by their text exactly."""
+    the job page's or the bulk bar's (suggestions()), whose team tags are chosen by their
+    text exactly."""
 
     # The length is checked by clean_name: a team tag's suggestion may be longer than a name.
     name = forms.CharField(
@@ -57,14 +59,18 @@ class TagForm(forms.Form):
             raise forms.ValidationError(NAME_RULE, code="max_length")
         return name
 
-    def chosen(self, whose: dict) -> Tag:
-        """The tag to put on: the one of this name (whatever its case) of `whose` (owner= the
-        person, or team=: what "For" says) when there is one; else the team tag whose
-        suggestion the name is exactly; else a new tag of `whose`. A valid form's."""
+    def found(self, whose: dict) -> Tag | None:
+        """The existing tag named: the one of this name (whatever its case) of `whose` (owner=
+        the person, or team=: what "For" says) when there is one; else the team tag whose
+        suggestion the name is exactly; else None (a new tag of `whose`). A valid form's. The
+        bulk bar asks this first: it makes a new tag only once the person confirms."""
         name = self.cleaned_data["name"]
-        if name in self.team_tags and not Tag.objects.filter(name__iexact=name, **whose).exists():
-            return self.team_tags[name]
-        return Tag.named(name, **whose)
+        return Tag.objects.filter(name__iexact=name, **whose).first() or self.team_tags.get(name)
+
+    def chosen(self, whose: dict) -> Tag:
+        """The tag to put on: found(), else a new tag of `whose`, made."""
+        tag = self.found(whose)
+        return tag if tag is not None else Tag.named(self.cleaned_data["name"], **whose)
 
 
 class NoteForm(forms.Form):

@@ -34,9 +34,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from annotations import bulk as annotations_bulk
-from annotations.access import may_tag_for, taggable_tags, taggable_teams
-from annotations.forms import TagForm
-from annotations.models import JobTag, Star, Tag
+from annotations.access import may_tag_for, taggable_teams
+from annotations.forms import TagForm, suggestions
+from annotations.models import NAME_MAX, JobTag, Star, Tag
 from archive.models import ArchivedFile
 from archive.views import zip_response
 from teams.models import Team
@@ -301,14 +301,14 @@ def _star_run(on: bool):
 
 
 def tag_choices(user) -> dict:
-    """What the bulk bar's tag field offers: the names of the tags the person may put on jobs
-    (their own, and those of the teams where they may tag: annotations.access), each with
-    whose it is, and those teams, for a new team tag."""
-    tags = taggable_tags(user).select_related("team")
-    return {
-        "names": [(tag.name, "Only me" if tag.team is None else f"Team {tag.team.name}") for tag in tags],
-        "teams": list(taggable_teams(user).order_by("name")),
-    }
+    """What the bulk bar's tag field offers, as the job page's does: the person's own tags by
+    name, and those of the teams where they may tag (annotations.access) as "name · team",
+    which names that team's tag whatever "Whose tag" says (annotations.forms.suggestions);
+    those teams, for a new team tag; and the field's length, which takes the longest
+    suggestion whole. Two queries."""
+    teams = list(taggable_teams(user).order_by("name"))
+    names = sorted(suggestions(user, teams), key=str.casefold)
+    return {"names": names, "teams": teams, "max_length": max([NAME_MAX, *map(len, names)])}
 
 
 class TagRefused(PermissionDenied):
@@ -334,7 +334,8 @@ class ChosenTag:
     def called(self) -> str:
         """How the confirmation and the message name it."""
         if self.tag is not None:
-            return f"“{self.tag.name}”"
+            # A team's tag says whose: picked from its suggestion, the select may say "Only me".
+            return f"“{self.tag.name}”" + (f" of {self.team.name}" if self.team is not None else "")
         if self.team is None:
             return f"the new tag “{self.name}”"
         return f"the new team tag “{self.name}” of {self.team.name}"
@@ -347,9 +348,12 @@ TAG_PREFIX = "bulk_tag"
 
 def _chosen_tag(request) -> ChosenTag:
     """The tag a tag action names by name and team, with the job page's rules (TagForm:
-    1 to 40 characters, trimmed; the same name in any case is the same tag). Raises
-    TagRefused for a bad name, a team the person is not in, or one they only view."""
-    form = TagForm(request.POST, prefix=TAG_PREFIX)
+    1 to 40 characters, trimmed; the same name in any case is the same tag; a team tag's
+    suggestion, "name · team", is that team's tag unless a tag of that text is where the
+    select points). Raises TagRefused for a bad name, a team the person is not in, or one
+    they only view."""
+    offered = suggestions(request.user, list(taggable_teams(request.user)))
+    form = TagForm(request.POST, prefix=TAG_PREFIX, suggestions=offered)
     if not form.is_valid():
         raise TagRefused(" ".join(form.errors["name"]))
     name, slug = form.cleaned_data["name"], form.cleaned_data["team"]
@@ -361,7 +365,11 @@ def _chosen_tag(request) -> ChosenTag:
         if not may_tag_for(request.user, team):
             raise TagRefused(f"Viewers of {team.name} cannot change its tags.")
     whose = {"team": team} if team else {"owner": request.user}
-    return ChosenTag(name, whose, Tag.objects.filter(name__iexact=name, **whose).first())
+    tag = form.found(whose)
+    if tag is not None and tag.team_id != (team.pk if team else None):
+        # A team tag's suggestion: its team's (one the person may tag for, as suggested).
+        whose = {"team": tag.team}
+    return ChosenTag(name, whose, tag)
 
 
 def _tag_plan(on: bool):

@@ -335,7 +335,7 @@ def test_tag_with_a_personal_tag_beside_the_tag_filter(alice, alice_client, key)
     mix = Tag.objects.create(owner=alice, name="mix")
     demo = Tag.objects.create(owner=alice, name="demo")
     JobTag.objects.create(tag=demo, job=jobs[0], added_by=alice)
-    assert '<option value="mix" label="Only me"></option>' in alice_client.get("/history/").text  # the bar's datalist
+    assert '<option value="mix"></option>' in alice_client.get("/history/").text  # the bar's datalist
     # `tag` is the history's filter (jobs tagged "demo"); `bulk_tag-name` the tag to put on them.
     asked = unescape(post(alice_client, "tag", all="1", tag=str(demo.code), **named("mix")).text)
     assert "Tag 1 job with “mix”." in asked and 'name="bulk_tag-name" value="mix"' in asked
@@ -353,7 +353,7 @@ def test_team_tags_follow_the_role_and_reach_only_the_teams_jobs(alice, bob, cli
     team_tag = Tag.objects.create(team=Team.objects.get(slug="crew"), name="release")
     client.force_login(bob)
     asked = unescape(post(client, "tag", job=codes(shared + private), **named("release", "crew")).text)
-    assert "Tag 2 jobs with “release”." in asked and "1 job not shared with Crew stays as it is." in asked
+    assert "Tag 2 jobs with “release” of Crew." in asked and "1 job not shared with Crew stays as it is." in asked
     post(client, "tag", confirm=True, job=codes(shared + private), **named("release", "crew"))
     assert JobTag.objects.filter(tag=team_tag).count() == 2
     Member.objects.filter(user=bob).update(role=Member.Role.VIEWER)
@@ -362,11 +362,11 @@ def test_team_tags_follow_the_role_and_reach_only_the_teams_jobs(alice, bob, cli
     assert JobTag.objects.filter(tag=team_tag).count() == 2
     # Neither the team nor its tags are offered to a viewer by the bulk bar (the tag filter still lists them).
     page = client.get("/history/").text
-    assert '<option value="crew">Team Crew</option>' not in page and 'label="Team Crew"' not in page
+    assert '<option value="crew">Team Crew</option>' not in page and "release · Crew" not in page
     Member.objects.filter(user=bob).update(role=Member.Role.MEMBER)
     page = client.get("/history/").text
     assert '<option value="crew">Team Crew</option>' in page
-    assert '<option value="release" label="Team Crew"></option>' in page
+    assert '<option value="release · Crew"></option>' in page
 
 
 def test_a_name_is_looked_up_among_the_persons_own_tags_only(alice, carol, client, key):
@@ -379,6 +379,66 @@ def test_a_name_is_looked_up_among_the_persons_own_tags_only(alice, carol, clien
     assert "There is no tag “secret” of yours to take off." in asked and "Remove the tag</button>" not in asked
     post(client, "tag", confirm=True, job=codes(jobs), **named("secret"))
     assert not carols.links.exists() and Tag.objects.get(owner=alice).name == "secret"
+
+
+def datalist(page: str) -> list[str]:
+    """The bulk bar's tag suggestions."""
+    found = re.search(r'<datalist id="bulk-tag-names">(.*?)</datalist>', page, re.S).group(1)
+    return [unescape(value) for value in re.findall(r'<option value="([^"]*)">', found)]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["without htmx", "with htmx"])
+def test_a_team_tags_suggestion_puts_the_teams_tag_while_only_me_is_selected(bob, client, key, crew, htmx):
+    """As on the job page (annotations.forms.suggestions): a team's tag is suggested as "name ·
+    team", and that text names the team's tag whatever "Whose tag" says, asked and confirmed;
+    a personal tag of the same name is not made. A name typed plain is still the select's."""
+    shared = make_jobs(crew, 2, prefix="bob")
+    private = make_jobs(make_credential(bob, label="Bob's own", secret="sk-bulk-bob-5"), 1, prefix="own")
+    final = Tag.objects.create(team=Team.objects.get(slug="crew"), name="Final")
+    Tag.objects.create(owner=bob, name="rough")
+    client.force_login(bob)
+    page = client.get("/history/").text
+    assert datalist(page) == ["Final · Crew", "rough"] and 'maxlength="40"' in page
+    picked = {"job": codes(shared + private), **named("Final · Crew")}  # "Only me" left selected
+    asked = client.post("/history/bulk/", {"action": "tag", **picked}, headers={"HX-Request": "true"} if htmx else {})
+    text = unescape(asked.text)
+    assert "Tag 2 jobs with “Final” of Crew." in text and "1 job not shared with Crew stays as it is." in text
+    assert 'name="bulk_tag-name" value="Final · Crew"' in text  # the confirmation sends the text again
+    done = post(client, "tag", confirm=True, **picked)
+    assert done.status_code == 302 and Tag.objects.count() == 2
+    assert set(final.links.values_list("job", flat=True)) == {job.pk for job in shared}
+    assert "Tagged 2 jobs with “Final” of Crew." in unescape(client.get(done["Location"]).text)
+    assert "Take “Final” of Crew off 2 jobs." in unescape(post(client, "untag", **picked).text)
+    post(client, "untag", confirm=True, **picked)
+    assert not final.links.exists()
+    # Typed plain with "Only me": a new tag of Bob's own, as the select says.
+    asked = unescape(post(client, "tag", job=codes(shared), **named("Final")).text)
+    assert "Tag 2 jobs with the new tag “Final”." in asked
+
+
+def test_a_team_tags_suggestion_is_that_tag_only_where_no_tag_of_the_chosen_kind_has_its_text(alice, bob, client, crew):
+    shared = make_jobs(crew, 1, prefix="bob")
+    crew_team = Team.objects.get(slug="crew")
+    long = Tag.objects.create(team=crew_team, name="x" * 40)
+    client.force_login(bob)
+    # A suggestion longer than a name: the field takes it whole, and it names the team's tag.
+    suggested = f"{'x' * 40} · Crew"
+    page = client.get("/history/").text
+    assert datalist(page) == [suggested] and f'maxlength="{len(suggested)}"' in page
+    post(client, "tag", confirm=True, job=codes(shared), **named(suggested))
+    assert list(long.links.values_list("job", flat=True)) == [shared[0].pk]
+    # Bob's own tag of that very text: "Only me" finds his.
+    own = Tag.objects.create(owner=bob, name="Final · Crew")
+    Tag.objects.create(team=crew_team, name="Final")
+    asked = unescape(post(client, "tag", job=codes(shared), **named("Final · Crew")).text)
+    assert "Tag 1 job with “Final · Crew”." in asked
+    post(client, "tag", confirm=True, job=codes(shared), **named("Final · Crew"))
+    assert list(own.links.values_list("job", flat=True)) == [shared[0].pk]
+    # A viewer is offered no team tags: the text is a name like any other, and too long a one.
+    Member.objects.filter(user=bob).update(role=Member.Role.VIEWER)
+    assert datalist(client.get("/history/").text) == ["Final · Crew"]
+    asked = unescape(post(client, "tag", job=codes(shared), **named(suggested)).text)
+    assert "A tag name is 1 to 40 characters" in asked and "Add the tag</button>" not in asked
 
 
 # --- a new tag from the bulk bar --------------------------------------------------------------
@@ -435,7 +495,8 @@ def test_a_name_in_another_case_is_the_existing_tag(alice, bob, client, key, cre
     assert "Tag 2 jobs with “Keeper”." in asked and "1 has it already." in asked and "new" not in asked
     post(client, "tag", confirm=True, job=codes(jobs), **named("KEEPER"))
     client.force_login(bob)
-    assert "Tag 3 jobs with “Final”." in unescape(post(client, "tag", job=codes(jobs), **named("final", "crew")).text)
+    asked = unescape(post(client, "tag", job=codes(jobs), **named("final", "crew")).text)
+    assert "Tag 3 jobs with “Final” of Crew." in asked
     post(client, "tag", confirm=True, job=codes(jobs), **named("final", "crew"))
     assert Tag.objects.count() == 2  # no duplicate
     assert keeper.links.count() == 3 and final.links.count() == 3
