@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -167,6 +168,27 @@ def test_a_deep_page_links_back_to_the_first_page_of_its_order(client, alice, so
     client.force_login(alice)
     text = client.get(f"/history/?sort=duration&cursor=30.0_{sorted_jobs['short'].pk}").text
     assert '<a href="/history/?sort=duration">Back to the first page</a>' in text
+
+
+@pytest.mark.parametrize("sort, label", [("duration", "Back to the first page"), ("", "Back to the newest jobs")])
+def test_a_deep_page_of_the_table_links_back_to_the_first_page_above_the_table(client, alice, sorted_jobs, sort, label):
+    """The dense table offers the cards' way back, before the table (valid HTML, the first
+    thing read), to the first page of the same sort, layout and saved view."""
+    client.force_login(alice)
+    view = "0b5a1c9e-3f0e-4d7a-9a52-6c1d2e3f4a5b"
+    first = sorting.list_url({**({"sort": sort} if sort else {}), "layout": "table", "view": view})
+    short, tie = sorted_jobs["short"], sorted_jobs["tie"]
+    cursor = f"30.0_{short.pk}" if sort else f"{tie.created.isoformat()}_{tie.pk}"
+    deep_url = f"{first}&{urlencode({'cursor': cursor})}"
+    deep = client.get(deep_url).content.decode()
+    assert '<table class="jobs-table">' in deep and ROW_CODE.findall(deep)
+    link = f'<a href="{first.replace("&", "&amp;")}">{label}</a>'
+    assert deep.count(label) == 1 and link in deep
+    before_table, table = deep.split('<table class="jobs-table">')
+    assert link in before_table and "</table>" in table
+    # The first page needs no way back, nor does a next page that htmx appends to the table.
+    assert label not in client.get(first).content.decode()
+    assert label not in client.get(deep_url, headers=HX).content.decode()
 
 
 def test_a_page_costs_the_same_queries_at_any_depth_and_sort(client, alice, sorted_jobs, monkeypatch):
