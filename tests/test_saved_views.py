@@ -517,7 +517,7 @@ def test_pages_errors_and_days_keep_the_view_opened_without_javascript(client, w
     # Without, the next page is the whole page: the view's tab current, a way back kept in it.
     deep = client.get(more[0]).content.decode()
     assert f'data-view="{view.code}" data-query="status=failed" aria-current="page"' in deep
-    (back,) = links(deep, r'<p class="center"><a href=')
+    (back,) = links(deep, r'<p class="center jobs-back"><a href=')
     assert marker_of(back) == str(view.code) and f"status=failed&{days}" in back and "cursor" not in back
     # Past the end ("No more jobs"), the way back too.
     end = client.get(f"{marked}&{urlencode({'cursor': f'{oldest.created.isoformat()}_{oldest.pk}'})}").content.decode()
