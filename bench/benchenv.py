@@ -60,9 +60,11 @@ def simulator(port: int, *options: str) -> Iterator[str]:
         sim.terminate()
 
 
-def start_django() -> float:
+def start_django(web: bool = False) -> float:
     """Set Django up in this process for an in-process benchmark and migrate its database (one
-    seeded by an older checkout, too); returns how long the migration took, in seconds."""
+    seeded by an older checkout, too); returns how long the migration took, in seconds.
+    `web`: then load config.wsgi as the web server does (its checks, the web statements' time
+    limit and its garbage collector settings), for benchmarks of web requests."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -86,7 +88,10 @@ def start_django() -> float:
     ).enable()
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    if web:
+        import config.wsgi  # noqa: F401
+    return took
 
 
 PG = "postgres://postgres@127.0.0.1:5432/"

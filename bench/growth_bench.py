@@ -97,7 +97,7 @@ def child(args: argparse.Namespace) -> None:
         os.environ.pop("REDIS_URL", None)
         for provider in ("APIMALL", "APIKLEY", "AUDIOPOD", "MUNSIT"):
             os.environ[f"{provider}_BASE_URL"] = args.simulator
-        start_django()
+        start_django(web=True)
         from django.conf import settings
 
         settings.GENBOARD_RUN_BUDGET = 3600

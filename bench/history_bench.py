@@ -175,7 +175,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    migrated = start_django()
+    migrated = start_django(web=True)
     from django.db import connection
 
     from history.models import Job

@@ -48,9 +48,7 @@ def setup(args: argparse.Namespace, var_dir: Path) -> None:
     os.environ["DATABASE_URL"] = url
     production_env(var_dir, SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
     os.environ.pop("REDIS_URL", None)
-    start_django()
-    # What gunicorn loads: its checks, the web statements' time limit and its collector settings.
-    import config.wsgi  # noqa: F401
+    start_django(web=True)
 
 
 def percentile(values: list[float], p: float) -> float:
