@@ -482,6 +482,24 @@ def test_a_sync_under_way_shows_its_progress(client, alice):
     assert "Importing your history" in text and "<progress" in text and "3 pages read" in text
 
 
+def test_the_filter_forms_answer_reads_syncs_only_for_an_empty_list(client, alice, studio):
+    """The results region draws neither the notices nor "More filters": it reads the syncs
+    only when its empty state may say that an import is under way."""
+    SyncRun.objects.create(credential=studio["pod"], trigger=SyncRun.Trigger.MANUAL, state=SyncRun.State.RUNNING)
+    client.force_login(alice)
+    results = {**HX, "HX-Target": "history-results"}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/history/?provider=apimall", headers=results)
+    assert codes(response) and "Importing your history" not in response.text
+    assert not [q for q in queries.captured_queries if "history_syncrun" in q["sql"]]
+    # The key field's choices ("More filters"), by label: not read for the results.
+    assert not [q for q in queries.captured_queries if 'ORDER BY "providers_credential"."label"' in q["sql"]]
+    empty = client.get("/history/?q=nothing-like-this", headers=results)
+    assert "No jobs match these filters" in empty.text
+    Job.objects.all().delete()
+    assert "Importing your history" in client.get("/history/", headers=results).text
+
+
 def test_no_match_tells_how_to_clear_the_filters(client, alice, studio):
     client.force_login(alice)
     text = client.get("/history/?q=nothing-like-this&provider=apimall").text
