@@ -120,3 +120,26 @@ def test_an_import_that_changes_a_jobs_date_moves_its_marks(alice):
     store(key, [record(BASE + timedelta(days=2))])
     for model in (Star, JobTag):
         assert model.objects.get().job_created == BASE + timedelta(days=2)
+
+
+@pytest.mark.parametrize("sort", ["-created", "created"])
+def test_a_search_among_starred_jobs_walks_the_stars(client, alice, sort):
+    key = make_credential(alice, "apimall")
+    jobs = [
+        Job.objects.create(
+            credential=key,
+            provider="apimall",
+            kind="music",
+            external_id=f"j{n}",
+            title=title,
+            created=BASE + timedelta(hours=n),
+        )
+        for n, title in enumerate(["piano one", "violin", "piano two", "piano three"])
+    ]
+    for job in jobs[:3]:
+        Star.objects.create(user=alice, job=job)
+    client.force_login(alice)
+    text = client.get(f"/history/?starred=1&q=piano&sort={sort}", headers=HX).text
+    shown = [job.title for job in sorted(jobs, key=lambda j: j.created, reverse=sort == "-created")]
+    expected = [title for title in shown if title in ("piano one", "piano two")]
+    assert [t for t in shown if f">{t}</a>" in text] == expected
