@@ -111,7 +111,7 @@ def keys_to_walk(filters: JobFilter, user) -> dict[int, Credential]:
     provider, the key and the team rule whole keys out (a walk down a key that holds no match
     would read all of it). Each comes with its label and its owner's name, all that a row
     shows of it (the rest is deferred): one query serves the walks and the rows."""
-    keys = Credential.objects.history_visible_to(user).order_by()
+    keys = Credential.objects.history_visible_to(user).order_by("pk")
     chosen = {}
     if filters.is_bound:
         filters.is_valid()  # cleans the form: fields in error stay out of cleaned_data, as filters.qs ignores them
@@ -130,7 +130,7 @@ def keys_to_walk(filters: JobFilter, user) -> dict[int, Credential]:
         key = Credential.from_db(keys.db, ["id", "owner_id", "label"], [pk, owner_id, label])
         key.owner = people.from_db(keys.db, ["id", people.USERNAME_FIELD], [owner_id, name])
         found[pk] = key
-    return dict(sorted(found.items()))
+    return found
 
 
 def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[Job]:
