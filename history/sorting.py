@@ -141,10 +141,17 @@ def walks(sort: Sort, jobs: QuerySet, cursor: Cursor | None, through: Through | 
     created, sort_indexes for the others): the jobs with the value from the cursor on, then
     those without it. `through`: for the sorts by date, walk those links' index instead."""
     field, down = sort.field, sort.descending
-    if through is not None and field == "created":
-        return [_walk_through(through, jobs, cursor, down)]
-    ordered = [f"-{field}", "-id"] if down else [field, "id"]
+    seek, order_pk = field, "id"  # the index walked, by value and id
     known = jobs.filter(**{f"{field}__isnull": False}) if sort.nullable else jobs
+    if through is not None and field == "created":
+        # The links' (job_created, job_id), which are the jobs' (created, id). Their conditions
+        # go in one filter() call each time, so that all are about the one joined link
+        # (FilteredRelation's); with no cursor, the join alone is the walk's filter.
+        known = jobs.annotate(link=FilteredRelation(through.relation, condition=through.condition))
+        seek, order_pk = "link__job_created", "link__job_id"
+        if cursor is None:
+            known = known.filter(link__isnull=False)
+    ordered = [f"-{seek}", f"-{order_pk}"] if down else [seek, order_pk]
     parts = []
     if cursor is None:
         parts.append(known.order_by(*ordered))
@@ -153,7 +160,7 @@ def walks(sort: Sort, jobs: QuerySet, cursor: Cursor | None, through: Through | 
         # "< v" with "= v and id < pk" is none for SQLite's planner); times seldom tie.
         bound, ties = ("lte", "gte") if down else ("gte", "lte")
         parts.append(
-            known.filter(**{f"{field}__{bound}": cursor.value})
+            known.filter(**{f"{seek}__{bound}": cursor.value})
             .exclude(**{field: cursor.value, f"pk__{ties}": cursor.pk})
             .order_by(*ordered)
         )
@@ -170,22 +177,6 @@ def walks(sort: Sort, jobs: QuerySet, cursor: Cursor | None, through: Through | 
             unknown = unknown.filter(Q(pk__lt=cursor.pk) if down else Q(pk__gt=cursor.pk))
         parts.append(unknown.order_by(ordered[1]))
     return parts
-
-
-def _walk_through(through: Through, jobs: QuerySet, cursor: Cursor | None, down: bool) -> QuerySet:
-    """The jobs by their links' (job_created, job_id), which are the jobs' (created, id), from
-    the cursor on: one range of the links' index. The link's conditions go in one filter()
-    call, so that they are all about the one joined link (FilteredRelation's)."""
-    linked = jobs.annotate(link=FilteredRelation(through.relation, condition=through.condition))
-    ordered = ["-link__job_created", "-link__job_id"] if down else ["link__job_created", "link__job_id"]
-    if cursor is None:
-        return linked.filter(link__isnull=False).order_by(*ordered)
-    bound, ties = ("lte", "gte") if down else ("gte", "lte")
-    return (
-        linked.filter(**{f"link__job_created__{bound}": cursor.value})
-        .exclude(**{"created": cursor.value, f"pk__{ties}": cursor.pk})
-        .order_by(*ordered)
-    )
 
 
 # --- links -----------------------------------------------------------------------------------
