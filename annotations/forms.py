@@ -70,7 +70,7 @@ class TagForm(forms.Form):
     def chosen(self, whose: dict) -> Tag:
         """The tag to put on: found(), else a new tag of `whose`, made."""
         tag = self.found(whose)
-        return tag if tag is not None else Tag.named(self.cleaned_data["name"], **whose)
+        return tag if tag is not None else Tag.make(self.cleaned_data["name"], **whose)
 
 
 class NoteForm(forms.Form):

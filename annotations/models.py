@@ -117,13 +117,11 @@ class Tag(models.Model):
         return self.name
 
     @classmethod
-    def named(cls, name: str, **owner_or_team) -> "Tag":
-        """The tag of this name (whatever its case) of this person (`owner=`) or team
-        (`team=`), made if new; two requests making it at once end with the one tag (the
-        unique constraint decides). The job page's tag form and the bulk bar use it."""
-        found = cls.objects.filter(name__iexact=name, **owner_or_team).first()
-        if found is not None:
-            return found
+    def make(cls, name: str, **owner_or_team) -> "Tag":
+        """A new tag of this name for this person (`owner=`) or team (`team=`), or the one of
+        that name (whatever its case) made meanwhile: two requests making it at once end with
+        the one tag (the unique constraint decides). Asked once the tag form found none
+        (TagForm.chosen, the bulk bar)."""
         try:
             with transaction.atomic():
                 return cls.objects.create(name=name, **owner_or_team)

@@ -323,7 +323,7 @@ class ChosenTag:
     the person confirms."""
 
     name: str
-    whose: dict  # owner= the person, or team= the team: Tag.named's keyword
+    whose: dict  # owner= the person, or team= the team: Tag.make's keyword
     tag: Tag | None
 
     @property
@@ -408,7 +408,7 @@ def _tag_run(on: bool):
     def run(request, selection: Selection) -> HttpResponse:
         chosen = _chosen_tag(request)
         with transaction.atomic():  # a new tag is made only with its jobs
-            tag = chosen.tag or Tag.named(chosen.name, **chosen.whose)
+            tag = chosen.tag or Tag.make(chosen.name, **chosen.whose)
             n = jobs_text(annotations_bulk.tag(request.user, tag, selection.jobs, on=on))
         text = f"Tagged {n} with {chosen.called}." if on else f"Took {chosen.called} off {n}."
         messages.success(request, text)
