@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bulk_actions, removal, views, views_exports
+from . import bulk_actions, more_filters, removal, views, views_exports
 
 app_name = "history"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("exports/<uuid:code>/", views_exports.export_page, name="export"),
     path("exports/<uuid:code>/download/", views_exports.export_download, name="export_download"),
     path("bulk/", bulk_actions.bulk, name="bulk"),
+    path("filters/", more_filters.grid, name="more_filters"),
     path("import/", views.import_tasks, name="import"),
     path("sync/", views.sync_all, name="sync_all"),
     path("sync/<uuid:code>/", views.sync_now, name="sync_now"),

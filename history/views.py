@@ -27,7 +27,18 @@ from providers.models import Credential
 from saved_views import query as saved_view_query
 from teams import access, audit
 
-from . import actions, bulk_actions, dashboard, error_breakdown, export_jobs, notices, row_cache, search, sorting
+from . import (
+    actions,
+    bulk_actions,
+    dashboard,
+    error_breakdown,
+    export_jobs,
+    more_filters,
+    notices,
+    row_cache,
+    search,
+    sorting,
+)
 from .filters import JobFilter
 from .forms import ImportForm, RenameForm, rejected_text
 from .importer import import_task_ids
@@ -46,11 +57,6 @@ MAX_KEY_WALKS = 50
 # Stands for the key in the one compiled walk of page_rows(): no key has a negative id (and
 # it is inside an integer column's range, which Django checks when it compiles a lookup).
 SOME_KEY = -2_147_483_000
-# Filters behind "More filters" (open when one of them is in use), in the form's order.
-MORE_FILTERS = [
-    *("kind", "model", "credential", "team", "has_error", "error", "created_after", "created_before", "period"),
-    *("starred", "tag", "sort"),
-]
 
 
 @vary_on_headers("HX-Request", "HX-Target")
@@ -102,7 +108,7 @@ def job_list(request):
         response = render(request, "history/list.html#results", context)
         response["HX-Push-Url"] = list_url({**params, **display.params})
         return response
-    context.update(form_context(filters, params))
+    context.update(more_filters.page_context(request, filters, params, links))
     return render(request, "history/list.html", context)
 
 
@@ -203,7 +209,7 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
 
 def page_context(request, filters: JobFilter, params: dict[str, str], links: dict[str, str], any_rows: bool) -> dict:
     """What the results region shows around the rows (the filter form's answer; the full
-    page adds form_context()): counts, dashboard, keys and syncs. `links` are the parameters
+    page adds the filter form's fold, more_filters): counts, dashboard, keys and syncs. `links` are the parameters
     its links keep (job_list)."""
     user = request.user
     own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
@@ -231,16 +237,6 @@ def page_context(request, filters: JobFilter, params: dict[str, str], links: dic
         "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
         "min_search": search.TRIGRAM,
         "bulk_tags": bulk_actions.tag_choices(user),
-    }
-
-
-def form_context(filters: JobFilter, params: dict[str, str]) -> dict:
-    """The filter form's "More filters" (the full page's: the results region holds none)."""
-    return {
-        # Not for the error (a breakdown's link) or the order: neither is typed in there.
-        "more_filters_open": bool(set(params) & (set(MORE_FILTERS) - {"error", "sort"})),
-        "more_filters": [filters.form[name] for name in MORE_FILTERS],
-        "more_filters_digest": filters.rendering_digest(MORE_FILTERS),
     }
 
 

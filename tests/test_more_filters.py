@@ -76,7 +76,7 @@ def chips(response) -> dict[str, str]:
 
 def test_the_model_filter_offers_only_the_models_of_visible_jobs(client, alice, history):
     client.force_login(alice)
-    text = client.get("/history/").text
+    text = client.get("/history/filters/").text  # the fold's fields, as it fetches them
     select = text.split('name="model"', 1)[1].split("</select>", 1)[0]
     assert re.findall(r'<option value="([^"]*)"', select) == ["", "V4_5", "suno-v4", "udio-130"]
     assert "carols-private-model" not in text
@@ -223,7 +223,11 @@ def test_no_breakdown_without_failed_jobs_or_for_another_status(client, alice, h
 
 
 def grid(response) -> str:
-    return response.text.split('<div class="filters-grid">', 1)[1].split("</details>", 1)[0]
+    """The fold's fields: drawn open in a page, or fetched alone (/history/filters/)."""
+    if '<div class="filters-grid">' not in response.text:
+        return response.text.strip()
+    drawn = response.text.split('<div class="filters-grid">', 1)[1].split("</details>", 1)[0].strip()
+    return drawn.removesuffix("</div>").strip()
 
 
 def test_the_rendered_more_filters_follow_keys_tags_values_and_errors(client, alice, bob, history):
@@ -232,14 +236,60 @@ def test_the_rendered_more_filters_follow_keys_tags_values_and_errors(client, al
     from annotations.models import Tag
 
     client.force_login(alice)
-    first = grid(client.get("/history/"))
-    assert grid(client.get("/history/")) == first
+    first = grid(client.get("/history/filters/"))
+    assert grid(client.get("/history/?more=1")) == first
     make_credential(alice, "audiopod", label="Brand new key")
     Tag.objects.create(owner=alice, name="keeper")
-    fresh = grid(client.get("/history/"))
+    fresh = grid(client.get("/history/filters/"))
     assert "Brand new key (AudioPod)" in fresh and ">keeper</option>" in fresh
     assert 'value="2026-01-02"' in grid(client.get("/history/?created_after=2026-01-02"))
     assert "Choose a day from" in grid(client.get("/history/?created_after=0001-01-01"))
     client.force_login(bob)
-    bobs = grid(client.get("/history/"))
+    bobs = grid(client.get("/history/filters/"))
     assert "Brand new key" not in bobs and "keeper" not in bobs and "Mine (API Mall)" not in bobs
+
+
+def fold(text: str) -> str:
+    return re.search(r'<details class="more-filters".*?</details>', text, re.S).group(0)
+
+
+def test_a_closed_fold_is_fetched_when_opened_and_reads_no_choices(client, alice, history):
+    """With none of its filters in use, the page draws the fold closed and empty: its fields
+    (and their choices: keys, teams, tags, models) come from /history/filters/ when it first
+    opens; without script, its link asks for the page with the fold open."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        text = client.get("/history/?status=failed&sort=credits").text
+    closed = fold(text)
+    assert " open" not in closed.split(">", 1)[0]
+    assert 'hx-get="/history/filters/"' in closed and 'hx-trigger="toggle once"' in closed
+    assert 'name="kind"' not in text and 'name="model"' not in text
+    assert 'href="/history/?status=failed&amp;sort=credits&amp;more=1">Show the filters' in closed
+    # The key field's choices, by label, and the models, are not read.
+    assert not [q for q in queries.captured_queries if 'ORDER BY "providers_credential"."label"' in q["sql"]]
+    assert not [q for q in queries.captured_queries if "history:models" in q["sql"]]
+    # The order and the breakdown's error stay in the form, the fold fetched or not.
+    assert '<input type="hidden" name="sort" value="credits" id="id_sort">' in text
+    errored = client.get("/history/?error=Content+policy").text
+    assert '<input type="hidden" name="error" value="Content policy" id="id_error">' in errored
+    fetched = client.get("/history/filters/")
+    assert fetched.status_code == 200 and "<html" not in fetched.text and 'name="model"' in fetched.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["more=1", "kind=music", "starred=1", "period=7d", "created_after=2026-13-45"],
+)
+def test_the_fold_comes_open_with_the_page_when_in_use_in_error_or_asked(client, alice, history, query):
+    client.force_login(alice)
+    opened = fold(client.get(f"/history/?{query}").text)
+    assert opened.split(">", 1)[0].endswith(" open") and "hx-get" not in opened
+    assert 'name="kind"' in opened and 'name="model"' in opened and 'name="tag"' in opened
+
+
+def test_the_fold_is_for_people_logged_in(client):
+    response = client.get("/history/filters/")
+    assert response.status_code == 302 and "login" in response["Location"]
