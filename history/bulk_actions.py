@@ -34,12 +34,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from annotations import bulk as annotations_bulk
-from annotations.access import may_tag_for, taggable_teams
+from annotations.access import TAGGING_ROLES, may_tag_for, taggable_teams
 from annotations.forms import TagForm, suggestions
 from annotations.models import NAME_MAX, JobTag, Star, Tag
 from archive.models import ArchivedFile
 from archive.views import zip_response
-from teams.models import Team
+from teams.models import Member, Team
 
 from . import export_jobs, removal, sorting
 from .filters import JobFilter
@@ -300,13 +300,14 @@ def _star_run(on: bool):
     return run
 
 
-def tag_choices(user) -> dict:
+def tag_choices(user, members: list[Member]) -> dict:
     """What the bulk bar's tag field offers, as the job page's does: the person's own tags by
     name, and those of the teams where they may tag (annotations.access) as "name · team",
     which names that team's tag whatever "Whose tag" says (annotations.forms.suggestions);
     those teams, for a new team tag; and the field's length, which takes the longest
-    suggestion whole. Two queries."""
-    teams = list(taggable_teams(user).order_by("name"))
+    suggestion whole. `members`: the person's memberships with their teams, by team name, as
+    the page read them for its tabs too (saved_views.access.memberships). One query."""
+    teams = [member.team for member in members if member.role in TAGGING_ROLES]
     names = sorted(suggestions(user, teams), key=str.casefold)
     return {"names": names, "teams": teams, "max_length": max([NAME_MAX, *map(len, names)])}
 

@@ -288,6 +288,7 @@ class JobFilter(django_filters.FilterSet):
         self._searched = None  # the term search_plan was made for
         self._marked_jobs = None  # the viewer's jobs whose tags or note match it
         self._marks_walked, self.marks_walk = False, None  # see filter_queryset()
+        self.summaries_read: dict = {}  # the page's counts and strip, read at once (history.dashboard)
 
     def _model_choices(self, user) -> list[tuple[str, str]]:
         if user is None:

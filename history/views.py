@@ -24,6 +24,7 @@ from preferences.history import menu as columns_menu
 from preferences.models import HistoryPreferences
 from providers.http import ProviderError
 from providers.models import Credential
+from saved_views import access as saved_view_access
 from saved_views import query as saved_view_query
 from teams import access, audit
 
@@ -213,11 +214,14 @@ def page_context(request, filters: JobFilter, params: dict[str, str], links: dic
     its links keep (job_list)."""
     user = request.user
     own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
+    # The person's teams and roles, for the tabs of saved views and the bulk bar's team tags.
+    members = saved_view_access.memberships(user)
     # Read when drawn: the full page's notices, and the results' empty states (1.4 ms that a
     # filtered list with rows never needs).
     summary = SimpleLazyObject(
         lambda: notices.notices(own_keys, HistoryPreferences.for_request(request).dismissed_notices)
     )
+    dashboard.read_ahead(user, filters)
     facets = dashboard.facet_options(dashboard.facet_counts(filters, user), params)
     failed = next(option["count"] for option in facets["status"] if option["value"] == Job.Status.FAILED)
     return {
@@ -236,7 +240,8 @@ def page_context(request, filters: JobFilter, params: dict[str, str], links: dic
         "active_runs": lambda: summary.active,
         "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
         "min_search": search.TRIGRAM,
-        "bulk_tags": bulk_actions.tag_choices(user),
+        "bulk_tags": bulk_actions.tag_choices(user, members),
+        "memberships": members,
     }
 
 

@@ -504,6 +504,34 @@ def test_the_filter_forms_answer_reads_syncs_only_for_an_empty_list(client, alic
     assert "Importing your history" in client.get("/history/", headers=results).text
 
 
+def test_the_full_page_reads_its_summaries_at_once_and_the_teams_once(client, alice, studio):
+    """The counts, the failed count's breakdown and the strip come from one cache read once
+    kept (history.dashboard.read_ahead); the person's teams are read once for the tabs and
+    the bulk bar's team tags."""
+    from unittest import mock
+
+    from history import dashboard
+
+    client.force_login(alice)
+    first = client.get("/history/?provider=audiopod")
+    with (
+        mock.patch.object(dashboard.cache, "get_or_set", side_effect=AssertionError("read one by one")),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        again = client.get("/history/?provider=audiopod")
+    assert codes(again) == codes(first)
+    for facet, option in (("status", "all"), ("status", "failed"), ("provider", "apimall")):
+        count = f'id="count-{facet}-{option}">'
+        assert again.text.split(count)[1][:5] == first.text.split(count)[1][:5]
+    assert again.text.count('class="chart-bar"') == first.text.count('class="chart-bar"') > 0
+    teams = [
+        q for q in queries.captured_queries if q["sql"].startswith(('SELECT "teams_member"', 'SELECT "teams_team"'))
+    ]
+    assert len(teams) == 1
+    # The team is offered for a team tag in the bulk bar, and to save a view for.
+    assert f'<option value="{studio["team"].slug}">Team ' in again.text
+
+
 def test_no_match_tells_how_to_clear_the_filters(client, alice, studio):
     client.force_login(alice)
     text = client.get("/history/?q=nothing-like-this&provider=apimall").text

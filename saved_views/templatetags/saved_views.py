@@ -1,7 +1,8 @@
 """The tabs above the history: `{% saved_view_tabs %}` in templates/history/list.html.
 
-Two queries per full page (the views one sees, one's teams and roles), none per tab; the history's
-fragments (next pages, filtering) do not render them.
+Two queries per full page (the views one sees; one's teams and roles, which the history's page
+has read already for its bulk bar), none per tab; the history's fragments (next pages,
+filtering) do not render them.
 """
 
 from itertools import groupby
@@ -23,7 +24,10 @@ def saved_view_tabs(context) -> dict:
     user = request.user
     views = SavedView.objects.visible_to(user).select_related("team")
     views = list(views.order_by("team__name", "team_id", "position", "id"))
-    members = access.memberships(user)
+    # The page's, when it read them (history.views.page_context).
+    members = context.get("memberships")
+    if members is None:
+        members = access.memberships(user)
     team_roles = access.roles(user, members)
     marked = request.GET.get("view", "")
     on_screen = query.normal(request.GET.urlencode())
