@@ -207,12 +207,19 @@ def test_the_line_costs_the_same_queries_for_one_key_or_many(alice_client, alice
     assert many == one
 
 
-def test_latest_runs_takes_each_keys_newest_finished_run(alice):
+def test_runs_are_those_under_way_and_each_keys_newest_finished_one(alice):
     a = make_credential(alice, "apimall", label="A")
     b = make_credential(alice, "munsit", label="B")
     finished_run(a, 10, new=1)
     newest_a = finished_run(a, 5, new=2)
-    SyncRun.objects.create(credential=a, trigger=SyncRun.Trigger.MANUAL, state=SyncRun.State.RUNNING)
+    running = SyncRun.objects.create(credential=a, trigger=SyncRun.Trigger.MANUAL, state=SyncRun.State.RUNNING)
+    queued = SyncRun.objects.create(credential=b, trigger=SyncRun.Trigger.MANUAL, state=SyncRun.State.QUEUED)
+    # Queued longer than the window: its task was lost, it no longer counts as under way.
+    lost = SyncRun.objects.create(credential=b, trigger=SyncRun.Trigger.MANUAL, state=SyncRun.State.QUEUED)
+    SyncRun.objects.filter(pk=lost.pk).update(created=timezone.now() - timedelta(hours=1))
     only_b = finished_run(b, 20, state=SyncRun.State.FAILED, message="down")
-    assert notices.latest_runs([a, b]) == [newest_a, only_b]
-    assert notices.latest_runs([]) == []
+    active, latest = notices.runs([a, b])
+    assert active == [running, queued] and latest == [newest_a, only_b]
+    assert [run.credential for run in active + latest] == [a, b, a, b]
+    assert notices.runs([a]) == ([running], [newest_a])
+    assert notices.runs([]) == ([], [])
