@@ -1,8 +1,10 @@
+import functools
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,18 +25,36 @@ class CredentialQuerySet(models.QuerySet):
         they belong to. Job.objects.visible_to() and every history view build on this."""
         if not user.is_authenticated:
             return self.none()
-        # Both ways in are index lookups (the person's keys; the shares of their teams), joined
-        # by id. An OR across LEFT JOINs read every key of everyone, and needed a DISTINCT, each
-        # time it ran: several times in every history query, once per key walked.
-        # Made once per user object (a request's), as Django's ModelBackend keeps a user's
-        # permissions on it: a page asks for these keys three times, and building the union
-        # is most of each ask. Only the statement is kept, never rows: each ask gets a copy.
-        keys = getattr(user, "_history_visible_keys", None)
-        if keys is None:
-            own = self.model.objects.filter(owner=user).values("pk")
-            shared = self.model.objects.filter(shares__team__members__user=user).values("pk")
-            keys = user._history_visible_keys = own.union(shared, all=True)
-        return self.filter(pk__in=keys.all())
+        return self.filter(pk__in=RawSQL(_visible_keys_sql(), [user.pk, user.pk]))  # noqa: S611 (see below)
+
+
+@functools.cache
+def _visible_keys_sql() -> str:
+    """The ids of the keys a person sees: theirs, and those their teams' shares name. Both
+    ways in are index lookups (the person's keys; the shares of their teams), joined by id: an
+    OR across LEFT JOINs read every key of everyone, and needed a DISTINCT, each time it ran,
+    several times in every history query, once per key walked.
+
+    Written in SQL (each table's name from Django's metadata, the person a parameter) rather
+    than as two querysets united: a history page asks for these keys three times, and
+    compiling that union was a millisecond of CPU each time (bench/pages_bench.py). The share
+    is joined to the membership directly, without the key and team rows the ORM's lookups
+    joined through (its foreign keys hold them). tests/test_teams.py holds it to the rule."""
+    share = Credential._meta.get_field("shares").related_model
+    member = share._meta.get_field("team").related_model._meta.get_field("members").related_model
+    quote = connection.ops.quote_name
+
+    def column(model, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    keys, shares, members = (quote(model._meta.db_table) for model in (Credential, share, member))
+    shared, team = column(share, "credential"), column(share, "team")
+    return (
+        f"SELECT {column(Credential, 'id')} FROM {keys} WHERE {column(Credential, 'owner')} = %s"  # noqa: S608 (names from Django's metadata; the person is a parameter)
+        f" UNION ALL SELECT share.{shared} FROM {shares} share"
+        f" JOIN {members} member ON member.{column(member, 'team')} = share.{team}"
+        f" WHERE member.{column(member, 'user')} = %s"
+    )
 
 
 class Credential(models.Model):

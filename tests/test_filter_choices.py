@@ -78,7 +78,7 @@ def test_a_choice_of_someone_elses_key_is_refused(alice, bob, rf):
 
 
 def test_the_visible_keys_follow_a_share_made_after_they_were_first_asked_for(alice, bob):
-    """history_visible_to() keeps its statement on the user object, never the keys it found."""
+    """history_visible_to() asks the database each time, never keeps the keys it found."""
     own = _jobs_of(bob, "Bob key", "bob-model")
     assert list(Credential.objects.history_visible_to(bob)) == [own]
     team = Team.objects.create(name="Studio", slug="studio")

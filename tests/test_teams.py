@@ -347,6 +347,48 @@ def test_an_invite_claimed_meanwhile_admits_nobody_else(studio, invite, bob, car
 
 
 @pytest.mark.django_db
+def test_the_keys_whose_history_one_sees_follow_the_sharing_rule(studio, alice, bob, carol, django_user_model):
+    """Credential.objects.history_visible_to() (one SQL statement) against the rule written
+    with the ORM's lookups: one's own keys, and keys shared with a team one is in, whatever
+    the role; each once, even when shared with two of one's teams."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.models import Q
+
+    from providers.models import Credential
+
+    label = Team.objects.create(name="Label", slug="label")
+    outsiders = Team.objects.create(name="Outsiders", slug="outsiders")
+    add(studio, bob, Member.Role.VIEWER)
+    add(label, bob, Member.Role.MEMBER)
+    add(label, alice, Member.Role.ADMIN)
+    add(outsiders, carol, Member.Role.OWNER)
+    make_credential(alice, "apimall", label="Alice")
+    twice = make_credential(alice, "audiopod", label="Shared twice")
+    bobs = make_credential(bob, "munsit", label="Bob")
+    carols = make_credential(carol, "apikley", label="Carol")
+    make_credential(carol, "apimall", label="Carol private")
+    for team, key in [(studio, twice), (label, twice), (label, bobs), (outsiders, carols)]:
+        Share.objects.create(team=team, credential=key, shared_by=key.owner)
+    dave = django_user_model.objects.create_user("dave", password="x")
+
+    def by_rule(user):
+        seen = Q(owner=user) | Q(shares__team__members__user=user)
+        return sorted(Credential.objects.filter(seen).distinct().values_list("label", flat=True))
+
+    def seen(user):
+        return sorted(Credential.objects.history_visible_to(user).values_list("label", flat=True))
+
+    assert seen(alice) == by_rule(alice) == ["Alice", "Bob", "Shared twice"]
+    assert seen(bob) == by_rule(bob) == ["Bob", "Shared twice"]
+    assert seen(carol) == by_rule(carol) == ["Carol", "Carol private"]
+    assert seen(dave) == by_rule(dave) == []
+    assert not Credential.objects.history_visible_to(AnonymousUser()).exists()
+    Member.objects.filter(team=label, user=bob).delete()
+    assert seen(bob) == by_rule(bob) == ["Bob", "Shared twice"]  # still a viewer in Studio
+    Member.objects.filter(team=studio, user=bob).delete()
+    assert seen(bob) == ["Bob"]
+
+
 def test_sharing_and_unsharing_a_key(alice_client, studio, alice):
     key = make_credential(alice, "apimall", label="Main", secret=SECRET)
     page = alice_client.get("/teams/studio/shares/")
