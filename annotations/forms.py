@@ -1,8 +1,7 @@
-from collections import Counter
-
 from django import forms
 from django.db.models import Q
 
+from teams import naming as team_naming
 from teams.models import Team
 
 from .models import NAME_MAX, NOTE_MAX, Tag
@@ -20,10 +19,9 @@ def suggestions(user, teams: list[Team]) -> dict[str, Tag | None]:
     access.tagging_teams; the bulk bar's, on any job: access.taggable_teams) as "name ·
     team", the team tag itself. A team tag's suggestion is a choice of that tag whatever
     "For" says (TagForm.found, TagForm.chosen): picked while "Only me" is selected, it must
-    not make a personal tag of the same name. Two teams of the same name are told apart by
-    their slugs. One query."""
-    names = Counter(team.name for team in teams)
-    called = {team.pk: team.name if names[team.name] == 1 else f"{team.name} ({team.slug})" for team in teams}
+    not make a personal tag of the same name. Two teams of the same name are told apart
+    (teams.naming). One query."""
+    called = team_naming.labels(teams)
     by_pk = {team.pk: team for team in teams}
     found: dict[str, Tag | None] = {}
     for tag in Tag.objects.filter(Q(owner=user) | Q(team__in=list(by_pk))).only("code", "name", "owner", "team"):

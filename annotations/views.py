@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core.redirects import posted_next
 from history.models import Job
+from teams import naming as team_naming
 
 from . import access, bulk
 from .forms import NoteForm, TagForm, suggestions
@@ -46,7 +47,7 @@ def panel_context(
         "tag_names": names,
         # A team tag's suggestion may be longer than a name: the field takes it whole.
         "tag_name_max": max([NAME_MAX, *map(len, names)]),
-        "tag_teams": teams,
+        "tag_teams": team_naming.choices(teams),
         "tag_form": tag_form or TagForm(),
         "note_form": note_form or NoteForm(initial={"text": marks.note}),
     }

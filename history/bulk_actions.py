@@ -39,6 +39,7 @@ from annotations.forms import TagForm, suggestions
 from annotations.models import NAME_MAX, JobTag, Star, Tag
 from archive.models import ArchivedFile
 from archive.views import zip_response
+from teams import naming as team_naming
 from teams.models import Member, Team
 
 from . import export_jobs, removal, sorting
@@ -309,7 +310,7 @@ def tag_choices(user, members: list[Member]) -> dict:
     the page read them for its tabs too (saved_views.access.memberships). One query."""
     teams = [member.team for member in members if member.role in TAGGING_ROLES]
     names = sorted(suggestions(user, teams), key=str.casefold)
-    return {"names": names, "teams": teams, "max_length": max([NAME_MAX, *map(len, names)])}
+    return {"names": names, "teams": team_naming.choices(teams), "max_length": max([NAME_MAX, *map(len, names)])}
 
 
 class TagRefused(PermissionDenied):

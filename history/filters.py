@@ -7,7 +7,6 @@ ignores those filters, the exports answer 400).
 
 import functools
 import hashlib
-from collections import Counter
 from datetime import date, datetime, time, timedelta
 from functools import cache as once
 
@@ -24,6 +23,7 @@ from annotations import search as annotation_search
 from annotations.models import JobTag, Star, Tag
 from providers.models import Credential
 from providers.registry import CHOICES
+from teams import naming as team_naming
 from teams.models import Share, Team
 
 from . import search, sorting
@@ -134,14 +134,13 @@ class TeamChoiceField(ViewerChoiceField):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.same_names: set[str] | None = None
+        self.labels: dict[int, str] | None = None
 
     def label_from_instance(self, obj: Team) -> str:
-        if self.same_names is None:
+        if self.labels is None:
             # From the teams this field offers (the queryset keeps them once read).
-            names = Counter(team.name.casefold() for team in self.queryset)
-            self.same_names = {name for name, n in names.items() if n > 1}
-        return f"{obj.name} ({obj.slug})" if obj.name.casefold() in self.same_names else obj.name
+            self.labels = team_naming.labels(self.queryset)
+        return self.labels[obj.pk]
 
 
 class TeamChoiceFilter(django_filters.ModelChoiceFilter):
@@ -161,10 +160,20 @@ def _my_tags(request):
 
 
 class TagChoiceField(ViewerChoiceField):
-    """Tags by name; a team's tags say whose they are."""
+    """Tags by name; a team's tags say whose they are (teams.naming: two teams of the same
+    name told apart)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team_labels: dict[int, str] | None = None
 
     def label_from_instance(self, obj) -> str:
-        return f"{obj.name} (team {obj.team.name})" if obj.team_id else obj.name
+        if not obj.team_id:
+            return obj.name
+        if self.team_labels is None:
+            # The teams of the tags this field offers (the queryset keeps them once read).
+            self.team_labels = team_naming.labels({tag.team for tag in self.queryset if tag.team_id})
+        return f"{obj.name} (team {self.team_labels[obj.team_id]})"
 
 
 class TagChoiceFilter(django_filters.ModelChoiceFilter):

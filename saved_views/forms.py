@@ -1,5 +1,7 @@
 from django import forms
 
+from teams import naming as team_naming
+
 from .access import teams_to_share_with
 
 # Not a slug: slugs are made of letters, digits and hyphens, so no team has this one.
@@ -42,7 +44,7 @@ class ShareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.teams = {team.slug: team for team in teams_to_share_with(user, members)}
         self.fields["shared"].choices = [(ONLY_ME, "Only me")] + [
-            (slug, f"Team {team.name}") for slug, team in self.teams.items()
+            (slug, f"Team {label}") for slug, label in team_naming.choices(self.teams.values())
         ]
 
     def clean_shared(self):

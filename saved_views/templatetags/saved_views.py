@@ -14,6 +14,7 @@ from django.urls import reverse
 from saved_views import access, query
 from saved_views.forms import NAME_HELP, ONLY_ME, SaveForm
 from saved_views.models import SavedView
+from teams import naming as team_naming
 
 register = template.Library()
 
@@ -36,9 +37,10 @@ def saved_view_tabs(context) -> dict:
     )
     mine = [v for v in views if v.team_id is None]
     groups = [{"label": "Mine", "views": mine}] if mine else []
-    for _, team_views in groupby((v for v in views if v.team_id), key=lambda v: v.team_id):
-        team_views = list(team_views)
-        groups.append({"label": team_views[0].team.name, "views": team_views})
+    # Two of one's teams of the same name are told apart (teams.naming).
+    team_labels = team_naming.labels({v.team for v in views if v.team_id})
+    for team_id, team_views in groupby((v for v in views if v.team_id), key=lambda v: v.team_id):
+        groups.append({"label": team_labels[team_id], "views": list(team_views)})
     prefix = reverse("saved_views:list")
     for group in groups:
         for view in group["views"]:
