@@ -150,6 +150,11 @@ def shoot(base: str, job_code: str, out: Path, everything: bool, scheme: str) ->
                     page.goto(base + path)
                     page.wait_for_load_state("networkidle")
                     snap(page, out / f"{name}{suffix}.png", everything)
+                # "More filters", whose fields come when it is first opened.
+                page.goto(base + "/history/")
+                page.click("summary:has-text('More filters')")
+                page.wait_for_selector("#id_kind")
+                snap(page, out / f"more-filters{suffix}.png", everything)
                 for name, query in {
                     "denoise": "kind=denoise&status=succeeded",
                     "image": "kind=image&status=succeeded",
