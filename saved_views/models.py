@@ -13,12 +13,13 @@ from teams.models import Team
 
 
 class SavedViewQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "SavedViewQuerySet":
-        """One's own private views and the views of every team one is in (any role)."""
+    def visible_to(self, user, team_ids: list[int] | None = None) -> "SavedViewQuerySet":
+        """One's own private views and the views of every team one is in (any role).
+        `team_ids`: the ids of those teams, when the caller has read them already."""
         if not user.is_authenticated:
             return self.none()
         # The teams as a subquery: a join on their members would repeat rows.
-        teams = Team.objects.filter(members__user=user).values("pk")
+        teams = Team.objects.filter(members__user=user).values("pk") if team_ids is None else team_ids
         return self.filter(Q(team__isnull=True, user=user) | Q(team__in=teams))
 
     def group(self, *, team, user) -> "SavedViewQuerySet":
