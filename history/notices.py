@@ -80,7 +80,8 @@ def runs(keys: list[Credential]) -> tuple[list[SyncRun], list[SyncRun]]:
 
     In SQL rather than the ORM, as annotations.marks reads a page's marks: every full page
     asks this, and building the two querysets (one with a correlated subquery) cost 1.7 ms of
-    CPU against 0.4 ms for the statement (bench/pages_bench.py). Every value is a parameter."""
+    CPU against 0.25-0.3 ms for the statement (bench/pages_bench.py). Every value is a
+    parameter."""
     if not keys:
         return [], []
     quote = connection.ops.quote_name

@@ -210,8 +210,8 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
 
 def page_context(request, filters: JobFilter, params: dict[str, str], links: dict[str, str], any_rows: bool) -> dict:
     """What the results region shows around the rows (the filter form's answer; the full
-    page adds the filter form's fold, more_filters): counts, dashboard, keys and syncs. `links` are the parameters
-    its links keep (job_list)."""
+    page adds the filter form's fold, history.more_filters): counts, dashboard, keys and
+    syncs. `links` are the parameters its links keep (job_list)."""
     user = request.user
     own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
     # The person's teams and roles, for the tabs of saved views and the bulk bar's team tags.
