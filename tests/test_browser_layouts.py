@@ -177,3 +177,13 @@ def test_the_play_button_plays_the_first_track_inline(sign_in, pod, alice):
     page.wait_for_function("() => document.querySelector('.dock-player audio').paused")
     assert button.get_attribute("aria-pressed") == "false"
     watched.assert_clean()
+
+
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_the_title_keeps_its_column_on_a_narrower_screen(sign_in, pod, alice, width):
+    # Every column shown: the others' widths once left the title none below about 1100 px.
+    HistoryPreferences.objects.create(user=alice, layout="table")
+    page = sign_in(viewport={"width": width, "height": 800}).go("/history/")
+    title = page.locator(".jobs-table thead .col-title").bounding_box()
+    assert title["width"] >= 180, title
+    assert page.locator("#rows > tr.job .col-title a").first.is_visible()
