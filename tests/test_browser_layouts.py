@@ -4,12 +4,16 @@ with the mouse or the keyboard and remembered, the play button plays inline, and
 scrolls sideways at 360 px (tap targets 44 px there)."""
 
 import re
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from history.models import Export, Job
 from preferences.history import DEFAULT_COLUMNS
 from preferences.models import HistoryPreferences
+from providers import balances
+from providers.models import Credential
 from teams.models import Member, Share, Team
 from tests import test_browser
 from tests.factories import make_credential
@@ -114,9 +118,29 @@ def test_no_page_scrolls_sideways_on_a_phone(sign_in, new_context, site, pod, te
     watched.assert_clean()
 
 
-def test_the_table_shows_twenty_jobs_above_the_fold_and_is_remembered(sign_in, pod, alice):
+@pytest.fixture
+def busy_chrome(alice, pod):
+    """What the demo shows above the table: balances on three keys (as long as the demo's),
+    beside the pod's failures by reason and the notice line of the sync that imported it."""
+    checked = timezone.now()
+    for provider, label, amount, unit in [
+        ("apikley", "Suno via Apikley", 10640, balances.CREDITS),
+        ("apimall", "API Mall", 956, balances.CREDITS),
+    ]:
+        make_credential(alice, provider, label=label, balance_amount=amount, balance_unit=unit, balance_checked=checked)
+    Credential.objects.filter(pk=pod.pk).update(
+        label="AudioPod studio", balance_amount=Decimal("94.58"), balance_unit=balances.USD, balance_checked=checked
+    )
+
+
+def test_the_table_shows_twenty_jobs_above_the_fold_and_is_remembered(sign_in, pod, alice, busy_chrome):
     watched = sign_in(viewport=DESKTOP)
     page = watched.go("/history/")
+    # Everything the demo shows above the list is there (the summaries are computed after the
+    # fixture's changes: the test's cache starts empty).
+    assert page.locator(".balances .balance-chip").count() == 3
+    assert page.locator(".error-breakdown .chip").count() >= 2
+    assert page.locator(".page-header .notices").count() == 1
     assert page.locator("#rows > li.job").count() == 50
     page.click("button[name=layout][value=table]")
     page.wait_for_selector("#rows > tr.job")

@@ -55,7 +55,7 @@ def test_folding_is_remembered_and_the_folded_strip_is_not_computed(alice_client
     assert HistoryPreferences.objects.get(user=alice).strip_folded
     page = alice_client.get("/history/?provider=apimall").text
     assert '<section class="card dash dash-folded" id="dash"' in page and '<div class="dash-grid">' not in page
-    assert 'aria-expanded="false"' in page and ">Show\n<svg" in page
+    assert 'aria-expanded="false"' in page and ">Show</span>\n<svg" in page
     assert len(strips) == 1  # not computed while folded
     # The rows are still there, and a filter change keeps the strip folded.
     assert page.count('class="job job-') == 3
