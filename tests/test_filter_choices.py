@@ -99,3 +99,23 @@ def test_two_teams_that_share_a_name_are_told_apart(alice, rf):
         "Studio (studio-a)",
         "studio (studio-b)",
     ]
+
+
+def test_each_filterset_searches_with_its_own_filters(alice, bob, rf):
+    """The filters are copied per filterset (history.filters.bound_copy), not deep-copied: each
+    copy answers to its own filterset, and the class's filters stay as declared."""
+    _jobs_of(alice, "alices", "m1")
+    _jobs_of(bob, "bobs", "m2")
+    requests = []
+    for user in (alice, bob):
+        request = rf.get("/history/")
+        request.user = user
+        requests.append(request)
+    alices = JobFilter({"q": "alices"}, request=requests[0])
+    bobs = JobFilter({"q": "alices"}, request=requests[1])
+    assert alices.filters["q"] is not bobs.filters["q"]
+    assert alices.filters["q"].parent is alices and bobs.filters["q"].parent is bobs
+    assert [job.external_id for job in alices.qs] == ["alices"]
+    assert list(bobs.qs) == []  # bob's filterset searches bob's jobs
+    assert getattr(JobFilter.base_filters["q"], "parent", None) is None
+    assert JobFilter.base_filters["q"].filter.f is JobFilter.base_filters["q"]
