@@ -198,13 +198,14 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
         f"ORDER BY value {way} NULLS LAST, pk {way} LIMIT {PAGE_SIZE + 1}",
         params,
     )
-    rows = Job.objects.filter(pk__in=newest).defer("raw", "prompt", "details", "search_text")
+    # What a cached row needs (row_cache.LIGHT_FIELDS, with the database's digest of the rest):
+    # a row to render is read whole then (row_cache.complete).
+    rows = row_cache.with_digest(Job.objects.filter(pk__in=newest).only(*row_cache.LIGHT_FIELDS))
     rows = list(rows.order_by(*sort.ordering())[: PAGE_SIZE + 1])
     for job in rows:
         # Each key made once (select_related() would make a key and a person per job: a
         # quarter of a page's CPU).
         job.credential = key_of[job.credential_id]
-    attach_archive(rows)
     return rows
 
 
@@ -289,7 +290,7 @@ def active_filters(filters: JobFilter, params: dict[str, str], links: dict[str, 
 
 
 def _visible_job(request, code) -> Job:
-    jobs = Job.objects.visible_to(request.user).select_related("credential__owner")
+    jobs = row_cache.with_digest(Job.objects.visible_to(request.user).select_related("credential__owner"))
     job = get_object_or_404(jobs, code=code)
     attach_archive([job])
     return job

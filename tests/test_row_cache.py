@@ -2,10 +2,15 @@
 stale status, nor another person's rights, name, time zone or CSRF token."""
 
 import re
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from history import row_cache
 from history.models import Job
@@ -219,3 +224,97 @@ def test_rows_escape_what_providers_and_people_wrote(client, alice, bob, shared,
     text = client.get("/history/", headers=HX).text
     assert "<img" not in text and "<b>" not in text and "<i>tag" not in text
     assert "&lt;img src=x onerror=" in text and "&lt;i&gt;tag&lt;/i&gt;" in text
+
+
+def _version(job: Job) -> str:
+    """The job's row version as a page reads it (history.views.page_rows)."""
+    fresh = row_cache.with_digest(Job.objects.filter(pk=job.pk).only(*row_cache.LIGHT_FIELDS)).get()
+    fresh.credential = job.credential
+    return row_cache.row_version(fresh)
+
+
+CHANGES = {
+    "code": uuid.uuid4(),
+    "provider": "apimall",
+    "kind": Job.Kind.AUDIO,
+    "external_id": "78",
+    "created": datetime(2026, 11, 19, tzinfo=UTC),
+    "status": Job.Status.FAILED,
+    "provider_status": "FAILED",
+    "title": "Renamed",
+    "model": "v5",
+    "error": "Out of credits",
+    "stale": True,
+    "credits_used": Decimal("1.5"),
+    "completed": datetime(2026, 11, 21, tzinfo=UTC),
+    "outputs": [{"kind": "audio", "url": "https://cdn.example/a.mp3"}],
+    "inputs": [{"kind": "audio", "url": "https://cdn.example/in.mp3"}],
+}
+
+
+@pytest.mark.parametrize("field", [name for name in row_cache.SHOWN_COLUMNS if name != "credential_id"])
+def test_the_database_digest_covers_every_column_a_row_shows(shared, field):
+    job = shared["job"]
+    before = _version(job)
+    assert _version(job) == before  # the same digest read twice
+    Job.objects.filter(pk=job.pk).update(**{field: CHANGES[field]})
+    assert _version(job) != before
+
+
+def test_the_version_follows_the_key_its_label_and_the_job_s_archived_files(shared, alice):
+    from archive.models import ArchivedFile
+
+    job = shared["job"]
+    versions = [_version(job)]
+    job.credential = other = make_credential(alice, "audiopod", label="Other pod")
+    Job.objects.filter(pk=job.pk).update(credential=other)
+    versions.append(_version(job))
+    job.credential.label = "Renamed pod"
+    versions.append(_version(job))
+    copy = ArchivedFile.objects.create(
+        job=job, position=0, kind="audio", url="https://cdn.example/a.mp3", host="cdn.example:443"
+    )
+    versions.append(_version(job))
+    for field, value in [
+        ("state", ArchivedFile.State.DONE), ("size", 2048), ("path", "archive/a.mp3"), ("error", "slow"),
+        ("content_type", "audio/mpeg"), ("position", 1), ("role", ArchivedFile.Role.INPUT), ("kind", "video"),
+        ("code", uuid.uuid4()),
+    ]:  # fmt: skip
+        ArchivedFile.objects.filter(pk=copy.pk).update(**{field: value})
+        versions.append(_version(job))
+    ArchivedFile.objects.create(job=job, position=1, kind="audio", url="https://cdn.example/b.mp3", host="x")
+    versions.append(_version(job))
+    assert len(set(versions)) == len(versions)
+
+
+def test_the_version_follows_the_days_left_at_the_provider(shared, monkeypatch):
+    """A finished Suno job's files are "expiring in 14 days", then 13: time alone changes its row."""
+    job = shared["job"]
+    Job.objects.filter(pk=job.pk).update(provider="apikley", status=Job.Status.SUCCEEDED, completed=timezone.now())
+    job.refresh_from_db()
+    today = _version(job)
+    later = timezone.now() + timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert _version(job) != today
+
+
+@pytest.mark.parametrize("layout", ["cards", "table"])
+def test_a_row_reads_no_column_outside_the_digest(client, alice, shared, layout):
+    """Rendered from a job read with SHOWN_COLUMNS alone (and its archived files), a row makes
+    no query: a column it read besides would be loaded on access, and be missing from the
+    digest that keys its cache."""
+    from preferences.history import COLUMNS
+    from preferences.models import HistoryPreferences
+
+    Job.objects.filter(pk=shared["job"].pk).update(**{k: v for k, v in CHANGES.items() if k not in ("code", "kind")})
+    HistoryPreferences.objects.create(user=alice, layout=layout, columns=list(COLUMNS))
+    client.force_login(alice)
+    request = client.get("/history/").wsgi_request
+    job = Job.objects.only("id", *row_cache.SHOWN_COLUMNS).get(pk=shared["job"].pk)
+    job.credential = shared["key"]
+    row_cache.attach_archive([job])
+    viewer = row_cache.Viewer(request)
+    viewer.prefetch([job])
+    with CaptureQueriesContext(connection) as queries:
+        html = row_cache.render_row(viewer, job, "v")
+    assert "Renamed" in html and queries.captured_queries == []
