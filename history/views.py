@@ -289,16 +289,18 @@ def active_filters(filters: JobFilter, params: dict[str, str], links: dict[str, 
     return chips
 
 
-def _visible_job(request, code) -> Job:
-    jobs = row_cache.with_digest(Job.objects.visible_to(request.user).select_related("credential__owner"))
-    job = get_object_or_404(jobs, code=code)
+def _visible_job(request, code, *, for_row: bool = False) -> Job:
+    """The job if the person may see it, else 404; `for_row`: with its row's digest
+    (row_cache.with_digest), for an answer that is its row."""
+    jobs = Job.objects.visible_to(request.user).select_related("credential__owner")
+    job = get_object_or_404(row_cache.with_digest(jobs) if for_row else jobs, code=code)
     attach_archive([job])
     return job
 
 
 def job_row(request, code):
     """One row of the list, for an unfinished row's poll: 204 while nothing changed."""
-    job = _visible_job(request, code)
+    job = _visible_job(request, code, for_row=True)
     if request.GET.get("v") == row_cache.row_version(job):
         return HttpResponse(status=204)
     return HttpResponse(row_cache.rows_html(request, [job])[0])
@@ -352,7 +354,7 @@ def _answer(request, job: Job, rename_form: RenameForm | None = None):
         if rename_form is not None:
             return render(request, "history/detail.html", detail_context(request, job, rename_form), status=400)
         return redirect(posted_next(request) or job.get_absolute_url())
-    job = _visible_job(request, job.code)  # as stored now
+    job = _visible_job(request, job.code, for_row=True)  # as stored now
     if request.htmx.target == f"job-{job.code}":
         row = row_cache.rows_html(request, [job])[0]
         return HttpResponse(row + render_to_string("history/messages_oob.html", request=request))
