@@ -1,7 +1,7 @@
 """Web CPU of the history's pages, in-process, on a database that bench/history_bench.py seeded.
 
     .venv/bin/python bench/pages_bench.py --reuse NAME [--database postgres|sqlite]
-        [--user big] [--requests 40] [--profile SCENARIO [--profile-lines 30]] [--json out.json]
+        [--user big] [--requests 40] [--profile SCENARIO [--profile-lines 30]] [--redis URL] [--json out.json]
 
 As one person (the seed's "big" user: 100,000 jobs of their own and their team's), with
 Django's test Client and production settings (DEBUG off), it requests each page after three
@@ -17,6 +17,9 @@ form's answer (the results region, HX-Target: history-results); the full page; a
 `--profile fragment` (any scenario name's start) runs cProfile over that page's requests and
 prints the top functions by own and total time.
 `--cold-rows` empties the cache of rendered rows before each request (every row rendered).
+`--redis URL` keeps the cache (counts, strip, summaries) and the sessions in Redis, as
+production runs (bin/serve with REDIS_URL); without it they are in the database, as the demo
+runs, which costs a query per cache read.
 """
 
 import argparse
@@ -42,6 +45,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile", help="cProfile the scenario whose name starts with this")
     parser.add_argument("--profile-lines", type=int, default=30, help="functions listed per profile order")
     parser.add_argument("--cold-rows", action="store_true", help="empty the row cache before each request")
+    parser.add_argument(
+        "--redis",
+        help="the cache and sessions in this Redis (as production runs: bin/serve with REDIS_URL), "
+        "e.g. redis://127.0.0.1:6379/12; by default the database's cache table, as bin/start runs",
+    )
     parser.add_argument("--json", help="also write the figures here")
     return parser.parse_args()
 
@@ -51,6 +59,8 @@ def setup(args: argparse.Namespace, var_dir: Path) -> None:
     os.environ["DATABASE_URL"] = url
     production_env(var_dir, SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
     os.environ.pop("REDIS_URL", None)
+    if args.redis:
+        os.environ["REDIS_URL"] = args.redis
     start_django(web=True)
 
 
@@ -142,7 +152,8 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
     print(
         f"\n{connection.vendor}: {Job.objects.count():,} jobs; as {args.user!r}; "
         f"{args.requests} requests per line after 3 warm-up "
-        f"({'row cache emptied before each' if args.cold_rows else 'warm caches'})"
+        f"({'row cache emptied before each' if args.cold_rows else 'warm caches'}); "
+        f"cache and sessions in {'Redis' if args.redis else 'the database'}"
     )
     print(
         f"{'page':<26} {'CPU min':>8} {'CPU p25':>8} {'CPU p50':>8} {'CPU p95':>8} {'wall p50':>9} "
