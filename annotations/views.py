@@ -34,7 +34,7 @@ def panel_context(
     """What the job page's marks panel shows this person (history/detail.html). `seeing`:
     access.roles_seeing(), when the caller read it already."""
     user = request.user
-    marks = for_jobs(user, [job.pk]).get(job.pk, NONE)
+    marks = for_jobs(user, [job.pk], tags=False).get(job.pk, NONE)  # the tags: tags_on() below
     seeing = access.roles_seeing(user, job) if seeing is None else seeing
     teams = access.tagging_teams(user, job, seeing)
     taggable = {team.pk for team in teams}

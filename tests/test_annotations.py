@@ -556,3 +556,17 @@ def test_the_table_layout_has_a_star_column_and_a_tags_column(client, studio, al
         rf'<tr class="job[^"]*" id="job-{job.code}".*?</tr>', login(client, bob).get("/history/").text, re.S
     )
     assert 'aria-pressed="false"' in star_button(row.group(0)) and "mix" not in row.group(0)
+
+
+def test_the_job_page_reads_its_tags_once(client, studio, alice):
+    """Its marks panel takes the star and note from annotations.marks and the tags, with their
+    teams, from access.tags_on: the tags are not read a second time."""
+    job = studio["jobs"][0]
+    JobTag.objects.create(tag=Tag.objects.create(owner=alice, name="keeper"), job=job)
+    Star.objects.create(user=alice, job=job)
+    Note.objects.create(user=alice, job=job, text="mix again")
+    login(client, alice)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/history/{job.code}/").text
+    assert "keeper" in page and "mix again" in page and 'aria-pressed="true"' in page
+    assert len([q for q in queries.captured_queries if "annotations_jobtag" in q["sql"]]) == 1
