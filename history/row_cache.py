@@ -69,8 +69,10 @@ ARCHIVE_SHOWN = ["code", "role", "position", "kind", "state", "size", "error", "
 SEPARATOR = "\x1f"
 # What a page reads of each job (history.views.page_rows): a cached row's key and version, and
 # the sorts' values for the next page's cursor (history.sorting).
-LIGHT_FIELDS = ["id", "code", "credential_id", "provider", "kind", "status", "stale", "created", "completed"]
-LIGHT_FIELDS += ["duration", "credits_used"]
+LIGHT_FIELDS = [
+    *("id", "code", "credential_id", "provider", "kind", "status", "stale"),
+    *("created", "completed", "duration", "credits_used"),
+]
 # Unfinished rows on screen ask for their latest state this often.
 ROW_POLL_SECONDS = 5
 # Cached rows live this long unless the cache needs the room first.
