@@ -157,12 +157,10 @@ def row_version(job: Job) -> str:
     Made of the database's digest of the job's shown columns and archived files (with_digest:
     a page whose rows are all cached reads no output, input or archive row, 4 ms of a 13 ms
     rows fragment, bench/pages_bench.py), the days left before the provider deletes its files
-    (the one thing a row shows that time changes) and its key's label."""
-    digest = getattr(job, "row_digest", None)
-    if digest is None:  # a job read without it
-        digest = with_digest(Job.objects.filter(pk=job.pk)).values_list("row_digest", flat=True).get()
+    (the one thing a row shows that time changes) and its key's label. The job must have been
+    read with_digest()."""
     days = expires(job) if job.status == Job.Status.SUCCEEDED else None
-    shown = f"{digest}|{days}|{job.credential.label}"
+    shown = f"{job.row_digest}|{days}|{job.credential.label}"
     return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
 
 
