@@ -354,8 +354,9 @@ def _answer(request, job: Job, rename_form: RenameForm | None = None):
         if rename_form is not None:
             return render(request, "history/detail.html", detail_context(request, job, rename_form), status=400)
         return redirect(posted_next(request) or job.get_absolute_url())
-    job = _visible_job(request, job.code, for_row=True)  # as stored now
-    if request.htmx.target == f"job-{job.code}":
+    as_row = request.htmx.target == f"job-{job.code}"
+    job = _visible_job(request, job.code, for_row=as_row)  # as stored now
+    if as_row:
         row = row_cache.rows_html(request, [job])[0]
         return HttpResponse(row + render_to_string("history/messages_oob.html", request=request))
     return render(request, "history/detail.html#panel", {**detail_context(request, job, rename_form), "oob": True})
