@@ -94,11 +94,11 @@ TEMPLATES = [
         },
     },
     {
-        # The history's rows and the star in them (config/jinja.py says why), by the thousand.
+        # The history's pages, rows and regions (config/jinja.py says why).
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "config.jinja.environment"},
+        "OPTIONS": {"environment": "config.jinja.environment", "context_processors": ["config.jinja.csrf"]},
     },
 ]
 

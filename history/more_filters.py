@@ -7,7 +7,10 @@ keys, teams, tags and models) were 5 ms of the full page's 30 (bench/pages_bench
 fields that are closed on most visits.
 """
 
-from django.shortcuts import render
+from django.core.cache import caches
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from . import search
@@ -30,10 +33,20 @@ def is_open(request, filters: JobFilter, params: dict[str, str]) -> bool:
     return bool(set(params) & set(FIELDS)) or bool(filters.form.errors) or OPEN_PARAM in request.GET
 
 
-def context(filters: JobFilter) -> dict:
-    """The fold's fields, and what their markup is cached under (JobFilter.rendering_digest)."""
-    fields = [filters.form[name] for name in FIELDS]
-    return {"more_filters": fields, "more_filters_digest": filters.rendering_digest(FIELDS)}
+CACHE_SECONDS = 3600
+
+
+def fields_html(filters: JobFilter) -> SafeString:
+    """The fold's fields, rendered once per what their markup shows (JobFilter.rendering_digest)
+    in this process's cache of rendered markup, like the rows (history.row_cache)."""
+    cache = caches["rows"]
+    key = f"history_more_filters:{filters.rendering_digest(FIELDS)}"
+    html = cache.get(key)
+    if html is None:
+        fields = [filters.form[name] for name in FIELDS]
+        html = render_to_string("history/more_filters.html", {"more_filters": fields}, using="jinja2")
+        cache.set(key, html, CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 (rendered by Jinja2, which escapes)
 
 
 def page_context(request, filters: JobFilter, params: dict[str, str], links: dict[str, str]) -> dict:
@@ -43,7 +56,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], links: dic
     if not is_open(request, filters, params):
         url = list_url({**links, OPEN_PARAM: "1"})
         return {"more_filters_open": False, "more_filters_hidden": hidden, "more_filters_url": url}
-    return {"more_filters_open": True, "more_filters_hidden": hidden, **context(filters)}
+    return {"more_filters_open": True, "more_filters_hidden": hidden, "more_filters": fields_html(filters)}
 
 
 @require_GET
@@ -51,4 +64,4 @@ def grid(request):
     """The fold's fields, fetched when it opens (its values: none in use, or it would have
     come with the page)."""
     filters = JobFilter(request.GET or None, request=request, min_search=search.TRIGRAM)
-    return render(request, "history/more_filters.html", context(filters))
+    return HttpResponse(fields_html(filters))

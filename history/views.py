@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotations import access as annotation_access
 from annotations.views import panel_context as marks_context
 from archive.display import attach as attach_archive
+from core.pages import render_page
 from core.redirects import posted_next
 from preferences.history import display_for
 from preferences.history import header as table_header
@@ -26,6 +27,7 @@ from providers.http import ProviderError
 from providers.models import Credential
 from saved_views import access as saved_view_access
 from saved_views import query as saved_view_query
+from saved_views import tabs as saved_view_tabs
 from teams import access, audit
 
 from . import (
@@ -75,7 +77,7 @@ def job_list(request):
         # The strip just folded or unfolded (preferences.views.strip redirects here): itself alone.
         own_keys = Credential.objects.owned_by(request.user)
         context = {**strip_context(request, filters, links, own_keys), "params": params}
-        return render(request, "history/dashboard.html", context)
+        return render(request, "history/dashboard.html", context, using="jinja2")
     cursor_value = request.GET.get("cursor", "")
     cursor = sorting.parse_cursor(sort, cursor_value) if cursor_value else None
     page = page_rows(filters, cursor, request.user)
@@ -95,7 +97,7 @@ def job_list(request):
     fragment = request.htmx and not request.htmx.history_restore_request
     if fragment and request.htmx.target != RESULTS_TARGET:
         # A next page, a poll, or any other htmx request: the rows only, nothing counted.
-        return render(request, "history/list.html#rows", context)
+        return render(request, "history/rows.html", context, using="jinja2")
     context.update(page_context(request, filters, params, links, any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
     context["first_url"] = list_url(links)
@@ -106,11 +108,13 @@ def job_list(request):
     if fragment:
         # The filter form: the results region, and a clean URL for the address bar (without
         # the view's marker: static/js/saved_views.js marks the tab by what is on screen).
-        response = render(request, "history/list.html#results", context)
+        response = render(request, "history/results.html", context, using="jinja2")
         response["HX-Push-Url"] = list_url({**params, **display.params})
         return response
     context.update(more_filters.page_context(request, filters, params, links))
-    return render(request, "history/list.html", context)
+    if context["has_any_job"]:
+        context["tabs"] = saved_view_tabs.context(request, context["memberships"], params)
+    return render_page(request, "history/list.html", context, title="History", page_class="page-history")
 
 
 def keys_to_walk(filters: JobFilter, user) -> dict[int, Credential]:
@@ -484,7 +488,7 @@ def sync_now(request, code):
     run = enqueue_sync(credential, SyncRun.Trigger.MANUAL)
     audit.record(request.user, audit.Verb.KEY_SYNC, subject=credential)
     if request.htmx:
-        return render(request, "history/sync_progress.html", {"run": run})
+        return render(request, "history/sync_progress.html", {"run": run}, using="jinja2")
     messages.success(request, f"Syncing “{credential.label}”: new jobs appear in a moment.")
     return redirect(posted_next(request) or credential.get_absolute_url())
 
@@ -498,7 +502,7 @@ def sync_all(request):
         runs.append(enqueue_sync(credential, SyncRun.Trigger.MANUAL))
         audit.record(request.user, audit.Verb.KEY_SYNC, subject=credential)
     if request.htmx:
-        return render(request, "history/sync_runs.html", {"runs": runs, "asked": True})
+        return render(request, "history/sync_runs.html", {"runs": runs, "asked": True}, using="jinja2")
     if runs:
         keys = f"{len(runs)} key{'s' if len(runs) != 1 else ''}"
         messages.success(request, f"Syncing {keys}: new jobs appear in a moment.")
@@ -510,4 +514,4 @@ def sync_all(request):
 def sync_progress(request, code):
     """The progress of one sync; the fragment keeps polling itself while the run is active."""
     run = get_object_or_404(SyncRun.objects.select_related("credential"), code=code, credential__owner=request.user)
-    return render(request, "history/sync_progress.html", {"run": run})
+    return render(request, "history/sync_progress.html", {"run": run}, using="jinja2")

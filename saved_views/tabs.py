@@ -1,4 +1,4 @@
-"""The tabs above the history: `{% saved_view_tabs %}` in templates/history/list.html.
+"""The tabs above the history: templates/jinja2/saved_views/tabs.html in the history's page.
 
 Two queries per full page (the views one sees; one's teams and roles, which the history's page
 has read already for its bulk bar), none per tab; the history's fragments (next pages,
@@ -8,7 +8,6 @@ filtering) do not render them.
 from itertools import groupby
 from urllib.parse import urlencode
 
-from django import template
 from django.urls import reverse
 
 from saved_views import access, query
@@ -16,17 +15,11 @@ from saved_views.forms import NAME_HELP, ONLY_ME, SaveForm
 from saved_views.models import SavedView
 from teams import naming as team_naming
 
-register = template.Library()
 
-
-@register.inclusion_tag("saved_views/tabs.html", takes_context=True)
-def saved_view_tabs(context) -> dict:
-    request = context["request"]
+def context(request, members: list, params: dict[str, str]) -> dict:
+    """The tabs' context: `members` are the person's memberships (saved_views.access.memberships,
+    read by the history's page for its bulk bar too), `params` the list's valid filters."""
     user = request.user
-    # The page's, when it read them (history.views.page_context).
-    members = context.get("memberships")
-    if members is None:
-        members = access.memberships(user)
     # The views read by the ids of one's teams, each given its team from the memberships
     # rather than joined (1.7 ms of CPU with the subquery and the join, 0.8 ms without), and
     # put in the memberships' order of teams (by name), each team's by position.
@@ -55,7 +48,7 @@ def saved_view_tabs(context) -> dict:
             view.normal_query = query.normal(view.query)
             view.url = f"{prefix}{view.code}/"  # reverse() per tab costs more than the tab
     # The list checked the filters already (`params`): only the other parameters are added.
-    current = query.with_list_parameters(context.get("params") or {}, request.GET)
+    current = query.with_list_parameters(params, request.GET)
     form = SaveForm(user=user, members=members)
     neighbours, audiences = {}, []
     can_edit = active is not None and access.can_edit(user, active, team_roles)
@@ -71,8 +64,6 @@ def saved_view_tabs(context) -> dict:
         at = group.index(active)
         neighbours = {"left": at > 0, "right": at < len(group) - 1}
     return {
-        "request": request,
-        "csrf_token": context.get("csrf_token"),
         "groups": groups,
         "active": active,
         "all_active": active is None and not on_screen,
