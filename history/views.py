@@ -75,12 +75,16 @@ def job_list(request):
     links = {**params, **display.params, **saved_view_query.marker(request.GET)}
     if request.htmx and request.htmx.target == STRIP_TARGET:
         # The strip just folded or unfolded (preferences.views.strip redirects here): itself alone.
-        own_keys = Credential.objects.owned_by(request.user)
-        context = {**strip_context(request, filters, links, own_keys), "params": params}
+        own = Credential.objects.owned_by(request.user)
+        context = {**strip_context(request, filters, links, own), "params": params}
         return render(request, "history/dashboard.html", context, using="jinja2")
     cursor_value = request.GET.get("cursor", "")
     cursor = sorting.parse_cursor(sort, cursor_value) if cursor_value else None
-    page = page_rows(filters, cursor, request.user)
+    fragment = request.htmx and not request.htmx.history_restore_request
+    # A next page, a poll, or any other htmx request but the filter form's: the rows only.
+    rows_only = fragment and request.htmx.target != RESULTS_TARGET
+    keys = visible_keys(request.user, whole=not rows_only)
+    page = page_rows(filters, cursor, keys)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     context = {
@@ -94,11 +98,9 @@ def job_list(request):
         # The table's columns with the selection column first.
         "colspan": len(display.columns) + 1,
     }
-    fragment = request.htmx and not request.htmx.history_restore_request
-    if fragment and request.htmx.target != RESULTS_TARGET:
-        # A next page, a poll, or any other htmx request: the rows only, nothing counted.
+    if rows_only:  # nothing counted
         return render(request, "history/rows.html", context, using="jinja2")
-    context.update(page_context(request, filters, params, links, any_rows=bool(page)))
+    context.update(page_context(request, filters, params, links, owned(keys, request.user), any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
     context["first_url"] = list_url(links)
     context["active_filters"] = active_filters(filters, params, links)
@@ -117,34 +119,43 @@ def job_list(request):
     return render_page(request, "history/list.html", context, title="History", page_class="page-history")
 
 
-def keys_to_walk(filters: JobFilter, user) -> dict[int, Credential]:
+def visible_keys(user, *, whole: bool = True) -> list[Credential]:
+    """Every key whose history the person sees, with its owner, in one query: the keys the
+    page walks (keys_to_walk) and, among them, the person's own (the full page's sync menu,
+    summary and balances: Credential.objects.owned_by() is the first half of the rule).
+    Not `whole`: only what the walks and the rows use (a key's provider and label, its
+    owner's name; the rest deferred, read if ever asked for)."""
+    keys = Credential.objects.history_visible_to(user).select_related("owner").order_by("pk")
+    if not whole:
+        keys = keys.only("owner_id", "provider", "label", f"owner__{get_user_model().USERNAME_FIELD}")
+    return list(keys)
+
+
+def owned(keys: list[Credential], user) -> list[Credential]:
+    """The person's own among the visible keys, as the history lists them."""
+    return sorted((key for key in keys if key.owner_id == user.pk), key=lambda key: (key.provider, key.label))
+
+
+def keys_to_walk(filters: JobFilter, keys: list[Credential]) -> dict[int, Credential]:
     """The visible keys that can hold a job matching the filters, by id: the filters on the
     provider, the key and the team rule whole keys out (a walk down a key that holds no match
-    would read all of it). Each comes with its label and its owner's name, all that a row
-    shows of it (the rest is deferred): one query serves the walks and the rows."""
-    keys = Credential.objects.history_visible_to(user).order_by("pk")
+    would read all of it)."""
     chosen = {}
     if filters.is_bound:
         filters.is_valid()  # cleans the form: fields in error stay out of cleaned_data, as filters.qs ignores them
         chosen = filters.form.cleaned_data
-    if chosen.get("provider"):
-        keys = keys.filter(provider=chosen["provider"])
-    if chosen.get("credential"):
-        keys = keys.filter(pk=chosen["credential"].pk)
-    if chosen.get("team"):
-        keys = keys.filter(shares__team=chosen["team"])
-    people = get_user_model()
-    found = {}
-    for pk, label, owner_id, name in keys.values_list("pk", "label", "owner_id", f"owner__{people.USERNAME_FIELD}"):
-        # Model.from_db(), as a queryset's .only() loads rows: the fields not given are
-        # deferred, read if ever asked for, never left at a default.
-        key = Credential.from_db(keys.db, ["id", "owner_id", "label"], [pk, owner_id, label])
-        key.owner = people.from_db(keys.db, ["id", people.USERNAME_FIELD], [owner_id, name])
-        found[pk] = key
-    return found
+    provider, picked, team = chosen.get("provider"), chosen.get("credential"), chosen.get("team")
+    shared = set(team.shares.values_list("credential_id", flat=True)) if team else set()
+    return {
+        key.pk: key
+        for key in keys
+        if (not provider or key.provider == provider)
+        and (picked is None or key.pk == picked.pk)
+        and (team is None or key.pk in shared)
+    }
 
 
-def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[Job]:
+def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, keys: list[Credential]) -> list[Job]:
     """The first PAGE_SIZE + 1 visible jobs that match the filters, after the cursor, in the
     filters' order (history.sorting; newest first by default): one query, whatever the depth.
 
@@ -158,11 +169,11 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     keys; so do the star and tag filters, which walk the person's stars or the tag's links by
     their copy of the jobs' dates when the list is sorted by date (sorting.Through).
 
-    The visible keys are Credential.objects.history_visible_to() (the rule that
-    Job.objects.visible_to() applies as a subquery) fetched once and given as literal ids:
+    The visible keys (`keys`: visible_keys(), the rule that Job.objects.visible_to() applies as
+    a subquery) are fetched once and given as literal ids:
     with the subquery, PostgreSQL's planner cannot tell how many jobs the keys hold and reads
     a busy key's jobs whole, and its row estimates for the outer joins collapse."""
-    key_of = keys_to_walk(filters, user)  # validates the form
+    key_of = keys_to_walk(filters, keys)  # validates the form
     keys = list(key_of)
     matching = Job.objects.all()  # each walk names its keys (once: PostgreSQL would count them twice)
     sort = filters.order
@@ -213,19 +224,18 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, user) -> list[J
     return rows
 
 
-def page_context(request, filters: JobFilter, params: dict[str, str], links: dict[str, str], any_rows: bool) -> dict:
+def page_context(
+    request, filters: JobFilter, params: dict[str, str], links: dict[str, str], own: list[Credential], any_rows: bool
+) -> dict:
     """What the results region shows around the rows (the filter form's answer; the full
     page adds the filter form's fold, history.more_filters): counts, dashboard, keys and
-    syncs. `links` are the parameters its links keep (job_list)."""
+    syncs. `links` are the parameters its links keep (job_list), `own` the person's keys."""
     user = request.user
-    own_keys = list(Credential.objects.owned_by(user).order_by("provider", "label"))
     # The person's teams and roles, for the tabs of saved views and the bulk bar's team tags.
     members = saved_view_access.memberships(user)
     # Read when drawn: the full page's notices, and the results' empty states (1.4 ms that a
     # filtered list with rows never needs).
-    summary = SimpleLazyObject(
-        lambda: notices.notices(own_keys, HistoryPreferences.for_request(request).dismissed_notices)
-    )
+    summary = SimpleLazyObject(lambda: notices.notices(own, HistoryPreferences.for_request(request).dismissed_notices))
     dashboard.read_ahead(user, filters)
     facets = dashboard.facet_options(dashboard.facet_counts(filters, user), params)
     failed = next(option["count"] for option in facets["status"] if option["value"] == Job.Status.FAILED)
@@ -237,11 +247,11 @@ def page_context(request, filters: JobFilter, params: dict[str, str], links: dic
         if failed and params.get("status", Job.Status.FAILED) == Job.Status.FAILED
         else [],
         "sorts": sorting.menu(links),
-        **strip_context(request, filters, links, own_keys),
+        **strip_context(request, filters, links, own),
         "export_query": urlencode(params),
-        "own_keys": own_keys,
+        "own_keys": own,
         "notices": summary,
-        "usable_keys": [key for key in own_keys if key.usable],
+        "usable_keys": [key for key in own if key.usable],
         "active_runs": lambda: summary.active,
         "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
         "min_search": search.TRIGRAM,
@@ -250,7 +260,7 @@ def page_context(request, filters: JobFilter, params: dict[str, str], links: dic
     }
 
 
-def strip_context(request, filters: JobFilter, links: dict[str, str], own_keys) -> dict:
+def strip_context(request, filters: JobFilter, links: dict[str, str], own) -> dict:
     """The 30-day strip (its days linked to their jobs, with what the page's links keep) with
     the balances of the person's own keys (a teammate's balance is theirs, not the team's), or
     only its fold when the person folded it away: a folded strip is not computed at all (its
@@ -260,7 +270,7 @@ def strip_context(request, filters: JobFilter, links: dict[str, str], own_keys) 
     return {
         "strip_folded": False,
         "dash": dashboard.dashboard(filters, request.user).linked(links),
-        "balance_keys": [key for key in own_keys if key.balance_amount is not None],
+        "balance_keys": [key for key in own if key.balance_amount is not None],
     }
 
 

@@ -510,10 +510,11 @@ def test_the_filter_forms_answer_reads_syncs_only_for_an_empty_list(client, alic
     assert "Importing your history" in client.get("/history/", headers=results).text
 
 
-def test_the_full_page_reads_its_summaries_at_once_and_the_teams_once(client, alice, studio):
+def test_the_full_page_reads_its_summaries_at_once_and_the_teams_and_keys_once(client, alice, studio):
     """The counts, the failed count's breakdown and the strip come from one cache read once
     kept (history.dashboard.read_ahead); the person's teams are read once for the tabs and
-    the bulk bar's team tags."""
+    the bulk bar's team tags, and the keys once for the walks and the person's own (the sync
+    menu, the summary line and the balances: history.views.visible_keys)."""
     from unittest import mock
 
     from history import dashboard
@@ -534,6 +535,10 @@ def test_the_full_page_reads_its_summaries_at_once_and_the_teams_once(client, al
         q for q in queries.captured_queries if q["sql"].startswith(('SELECT "teams_member"', 'SELECT "teams_team"'))
     ]
     assert len(teams) == 1
+    keys = [q for q in queries.captured_queries if q["sql"].startswith('SELECT "providers_credential"')]
+    assert len(keys) == 1
+    assert all(f'aria-label="Sync {label}"' in again.text for label in ("Mall", "Pod", "Clean"))  # her own keys
+    assert 'aria-label="Sync Bob Suno"' not in again.text  # shared with her team, not hers
     # The team is offered for a team tag in the bulk bar, and to save a view for.
     assert f'<option value="{studio["team"].slug}">Team ' in again.text
 

@@ -151,7 +151,7 @@ def all_pages(user, query: dict) -> list[int]:
     seen, cursor = [], None
     while True:
         filters = JobFilter(query or None, queryset=Job.objects.visible_to(user), request=as_user(user))
-        page = views.page_rows(filters, cursor, user)
+        page = views.page_rows(filters, cursor, views.visible_keys(user))
         seen += [job.pk for job in page[: views.PAGE_SIZE]]
         if len(page) <= views.PAGE_SIZE:
             return seen

@@ -71,7 +71,7 @@ def walk_all(user, params: dict, page_size: int, monkeypatch) -> list[int]:
     seen, cursor = [], None
     for _ in range(1000):
         filters = JobFilter(params or None, queryset=Job.objects.visible_to(user), request=as_user(user))
-        page = views.page_rows(filters, cursor, user)
+        page = views.page_rows(filters, cursor, views.visible_keys(user))
         seen += [job.pk for job in page[:page_size]]
         if len(page) <= page_size:
             return seen
