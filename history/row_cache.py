@@ -193,7 +193,7 @@ class Viewer:
         self.marks: dict[int, annotation_marks.Marks] = {}
 
     def prefetch(self, jobs: list[Job]) -> None:
-        """Read this viewer's marks on all these jobs at once (two queries for a page)."""
+        """Read this viewer's marks on all these jobs at once (one query for a page)."""
         self.marks = annotation_marks.for_jobs(self.user, [job.pk for job in jobs])
 
     def marks_of(self, job: Job) -> annotation_marks.Marks:

@@ -305,13 +305,13 @@ def test_the_more_control_keeps_the_filters(client, alice, many):
 
 def test_a_page_is_cheap_whatever_its_depth(client, alice, many):
     """No OFFSET and no COUNT for a page of rows: one keyset query (plus the session's, the
-    person's layout preferences, one for the visible keys with their owners' names and two for
+    person's layout preferences, one for the visible keys with their owners' names and one for
     the viewer's marks: annotations.marks); for rows not in the cache yet, one for the rest of
     their jobs and one for their archived files (history.row_cache.complete)."""
     client.force_login(alice)
     _, more_urls = walk(client, "/history/")
     caches["rows"].clear()
-    for most in (9, 7):  # rendered, then from the cache
+    for most in (8, 6):  # rendered, then from the cache
         with CaptureQueriesContext(connection) as queries:
             client.get(more_urls[-1], headers=HX)
         sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
