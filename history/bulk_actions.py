@@ -31,11 +31,11 @@ from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpRespo
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from annotations import bulk as annotations_bulk
 from annotations.access import TAGGING_ROLES, may_tag_for, taggable_teams
-from annotations.forms import TagForm, suggestions
+from annotations.forms import TEAM_MARK, TagForm, suggestions
 from annotations.models import NAME_MAX, JobTag, Star, Tag
 from archive.models import ArchivedFile
 from archive.views import zip_response
@@ -301,16 +301,26 @@ def _star_run(on: bool):
     return run
 
 
-def tag_choices(user, members: list[Member]) -> dict:
-    """What the bulk bar's tag field offers, as the job page's does: the person's own tags by
-    name, and those of the teams where they may tag (annotations.access) as "name · team",
-    which names that team's tag whatever "Whose tag" says (annotations.forms.suggestions);
-    those teams, for a new team tag; and the field's length, which takes the longest
-    suggestion whole. `members`: the person's memberships with their teams, by team name, as
-    the page read them for its tabs too (saved_views.access.memberships). One query."""
+def tag_choices(members: list[Member]) -> dict:
+    """What the bulk bar's tag field comes with: the teams where the person may tag
+    (annotations.access), for a new team tag, and the field's length, which takes a team
+    tag's suggestion ("name · team") whole. `members`: the person's memberships with their
+    teams, by team name, as the page read them for its tabs too (saved_views.access.memberships).
+    No query: the suggestions themselves come when the field is first focused (tag_names)."""
     teams = [member.team for member in members if member.role in TAGGING_ROLES]
-    names = sorted(suggestions(user, teams), key=str.casefold)
-    return {"names": names, "teams": team_naming.choices(teams), "max_length": max([NAME_MAX, *map(len, names)])}
+    longest_team = max((len(TEAM_MARK + label) for label in team_naming.labels(teams).values()), default=0)
+    return {"teams": team_naming.choices(teams), "max_length": NAME_MAX + longest_team}
+
+
+@require_GET
+def tag_names(request):
+    """The bulk bar's tag suggestions, as the job page's: the person's own tags by name, and
+    those of the teams where they may tag as "name · team", which names that team's tag
+    whatever "Whose tag" says (annotations.forms.suggestions). Asked when the tag field is
+    first focused: one query that a page whose bar is never used does not make."""
+    teams = list(taggable_teams(request.user).order_by("name", "slug"))
+    names = sorted(suggestions(request.user, teams), key=str.casefold)
+    return render(request, "history/bulk_tag_names.html", {"names": names}, using="jinja2")
 
 
 class TagRefused(PermissionDenied):

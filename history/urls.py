@@ -10,6 +10,7 @@ urlpatterns = [
     path("exports/<uuid:code>/", views_exports.export_page, name="export"),
     path("exports/<uuid:code>/download/", views_exports.export_download, name="export_download"),
     path("bulk/", bulk_actions.bulk, name="bulk"),
+    path("bulk/tags/", bulk_actions.tag_names, name="bulk_tags"),
     path("filters/", more_filters.grid, name="more_filters"),
     path("import/", views.import_tasks, name="import"),
     path("sync/", views.sync_all, name="sync_all"),

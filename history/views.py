@@ -255,7 +255,7 @@ def page_context(
         "active_runs": lambda: summary.active,
         "has_any_job": bool(params) or any_rows or Job.objects.visible_to(user).exists(),
         "min_search": search.TRIGRAM,
-        "bulk_tags": bulk_actions.tag_choices(user, members),
+        "bulk_tags": bulk_actions.tag_choices(members),
         "memberships": members,
     }
 

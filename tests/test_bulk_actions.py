@@ -335,7 +335,7 @@ def test_tag_with_a_personal_tag_beside_the_tag_filter(alice, alice_client, key)
     mix = Tag.objects.create(owner=alice, name="mix")
     demo = Tag.objects.create(owner=alice, name="demo")
     JobTag.objects.create(tag=demo, job=jobs[0], added_by=alice)
-    assert '<option value="mix"></option>' in alice_client.get("/history/").text  # the bar's datalist
+    assert "mix" in datalist(alice_client)  # the bar's suggestions
     # `tag` is the history's filter (jobs tagged "demo"); `bulk_tag-name` the tag to put on them.
     asked = unescape(post(alice_client, "tag", all="1", tag=str(demo.code), **named("mix")).text)
     assert "Tag 1 job with “mix”." in asked and 'name="bulk_tag-name" value="mix"' in asked
@@ -362,11 +362,11 @@ def test_team_tags_follow_the_role_and_reach_only_the_teams_jobs(alice, bob, cli
     assert JobTag.objects.filter(tag=team_tag).count() == 2
     # Neither the team nor its tags are offered to a viewer by the bulk bar (the tag filter still lists them).
     page = client.get("/history/").text
-    assert '<option value="crew">Team Crew</option>' not in page and "release · Crew" not in page
+    assert '<option value="crew">Team Crew</option>' not in page and "release · Crew" not in datalist(client)
     Member.objects.filter(user=bob).update(role=Member.Role.MEMBER)
     page = client.get("/history/").text
     assert '<option value="crew">Team Crew</option>' in page
-    assert '<option value="release · Crew"></option>' in page
+    assert "release · Crew" in datalist(client)
 
 
 def test_a_name_is_looked_up_among_the_persons_own_tags_only(alice, carol, client, key):
@@ -381,10 +381,12 @@ def test_a_name_is_looked_up_among_the_persons_own_tags_only(alice, carol, clien
     assert not carols.links.exists() and Tag.objects.get(owner=alice).name == "secret"
 
 
-def datalist(page: str) -> list[str]:
-    """The bulk bar's tag suggestions."""
-    found = re.search(r'<datalist id="bulk-tag-names">(.*?)</datalist>', page, re.S).group(1)
-    return [unescape(value) for value in re.findall(r'<option value="([^"]*)">', found)]
+def datalist(client) -> list[str]:
+    """The bulk bar's tag suggestions, as its tag field asks them when first focused."""
+    page = client.get("/history/").text
+    assert '<datalist id="bulk-tag-names"></datalist>' in page and 'hx-get="/history/bulk/tags/"' in page
+    options = client.get("/history/bulk/tags/").text
+    return [unescape(value) for value in re.findall(r'<option value="([^"]*)">', options)]
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["without htmx", "with htmx"])
@@ -397,8 +399,8 @@ def test_a_team_tags_suggestion_puts_the_teams_tag_while_only_me_is_selected(bob
     final = Tag.objects.create(team=Team.objects.get(slug="crew"), name="Final")
     Tag.objects.create(owner=bob, name="rough")
     client.force_login(bob)
-    page = client.get("/history/").text
-    assert datalist(page) == ["Final · Crew", "rough"] and 'maxlength="40"' in page
+    # The field takes a team tag's suggestion whole: 40 characters of name, " · Crew".
+    assert datalist(client) == ["Final · Crew", "rough"] and 'maxlength="47"' in client.get("/history/").text
     picked = {"job": codes(shared + private), **named("Final · Crew")}  # "Only me" left selected
     asked = client.post("/history/bulk/", {"action": "tag", **picked}, headers={"HX-Request": "true"} if htmx else {})
     text = unescape(asked.text)
@@ -423,8 +425,7 @@ def test_a_team_tags_suggestion_is_that_tag_only_where_no_tag_of_the_chosen_kind
     client.force_login(bob)
     # A suggestion longer than a name: the field takes it whole, and it names the team's tag.
     suggested = f"{'x' * 40} · Crew"
-    page = client.get("/history/").text
-    assert datalist(page) == [suggested] and f'maxlength="{len(suggested)}"' in page
+    assert datalist(client) == [suggested] and f'maxlength="{len(suggested)}"' in client.get("/history/").text
     post(client, "tag", confirm=True, job=codes(shared), **named(suggested))
     assert list(long.links.values_list("job", flat=True)) == [shared[0].pk]
     # Bob's own tag of that very text: "Only me" finds his.
@@ -436,7 +437,7 @@ def test_a_team_tags_suggestion_is_that_tag_only_where_no_tag_of_the_chosen_kind
     assert list(own.links.values_list("job", flat=True)) == [shared[0].pk]
     # A viewer is offered no team tags: the text is a name like any other, and too long a one.
     Member.objects.filter(user=bob).update(role=Member.Role.VIEWER)
-    assert datalist(client.get("/history/").text) == ["Final · Crew"]
+    assert datalist(client) == ["Final · Crew"] and 'maxlength="40"' in client.get("/history/").text
     asked = unescape(post(client, "tag", job=codes(shared), **named(suggested)).text)
     assert "A tag name is 1 to 40 characters" in asked and "Add the tag</button>" not in asked
 

@@ -118,6 +118,12 @@ def test_click_shift_click_select_all_then_export_and_remove(sign_in, pod, monke
         page.keyboard.press("Enter")
     assert "Tagged 2 jobs with the new tag “keeper”." in page.get_by_role("status").inner_text()
     assert Tag.objects.get(name="keeper").links.count() == 2
+    # Now suggested: the tag field asks for its suggestions when first focused.
+    finished.nth(0).click()
+    bar.get_by_label("Tag name, new or existing").focus()
+    expect(bar.locator("#bulk-tag-names option")).to_have_count(1)
+    assert bar.locator("#bulk-tag-names option").get_attribute("value") == "keeper"
+    finished.nth(0).click()
 
     # The table layout: the same checkboxes, in its first column.
     page = watched.go("/history/?layout=table")
