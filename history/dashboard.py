@@ -7,6 +7,7 @@ the counts take ~0.1 s on SQLite, and people reload and go back and forth betwee
 """
 
 import hashlib
+import html
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from providers.models import Credential
@@ -58,7 +58,7 @@ def read_ahead(user, filters: JobFilter, today: date | None = None) -> None:
     read from the cache at once: one round trip instead of three (cached() takes them from
     here, and computes only what was missing)."""
     start, end, _ = period(filters, today or timezone.localdate())
-    whats = ["facets", "errors", f"dashboard-built:{start}:{end}"]
+    whats = ["facets", "errors", f"dashboard-drawn:{start}:{end}"]
     filters.summaries_read = cache.get_many([cache_key(user, what, filters) for what in whats])
 
 
@@ -123,6 +123,9 @@ class Bar:
     url: str = ""
     x: float = 0
     slot: float = 0
+    # The bar's label escaped, and its drawing: the label as its title, then its rects.
+    label_html: str = ""
+    drawing: str = ""
 
     @property
     def label(self) -> str:
@@ -132,26 +135,16 @@ class Bar:
 
     @property
     def svg(self) -> SafeString:
-        """The bar's group in the chart. Made here, not in the template: a year's chart has a
-        few hundred numbers, which the template localized one by one (a third of the full
-        page's rendering), and an SVG coordinate must never get a locale's decimal comma.
-        Joined by hand rather than with format_html(), which escapes every number on its way
-        in (3 ms of a 24 ms full page, bench/pages_bench.py): the numbers are the chart's own
-        floats, the provider a registry name, and the label and address are escaped here."""
-        rects = "".join(
-            f'<rect class="p-{escape(s["provider"])}" x="{s["x"]}" y="{s["y"]}" '
-            f'width="{s["width"]}" height="{s["height"]}"></rect>'
-            for s in self.segments
-        )
-        label = escape(self.label)
+        """The bar's group in the chart, around its drawing (made with the strip's layout:
+        _layout). A link to the bar's days when it has one, reachable by keyboard (an SVG
+        link with an href is focusable); its full-height slot is the target, so an empty day
+        is clickable too."""
         if not self.url:
-            return mark_safe(f"<g><title>{label}</title>{rects}</g>")  # noqa: S308 (escaped above)
-        # A link to the bar's days, reachable by keyboard (an SVG link with an href is
-        # focusable); its full-height slot is the target, so an empty day is clickable too.
-        return mark_safe(  # noqa: S308 (escaped above)
-            f'<a class="chart-bar" href="{escape(self.url)}" aria-label="Show {label}"><title>{label}</title>'
-            f'<rect class="chart-hit" x="{self.x}" y="0" width="{self.slot}" '
-            f'height="{CHART_HEIGHT}"></rect>{rects}</a>'
+            return mark_safe(f"<g>{self.drawing}</g>")  # noqa: S308 (escaped in _layout)
+        return mark_safe(  # noqa: S308 (escaped here and in _layout)
+            f'<a class="chart-bar" href="{html.escape(self.url)}" aria-label="Show {self.label_html}">'
+            f'<rect class="chart-hit" x="{self.x}" y="0" width="{self.slot}" height="{CHART_HEIGHT}"></rect>'
+            f"{self.drawing}</a>"
         )
 
 
@@ -229,10 +222,10 @@ def dashboard(filters: JobFilter, user, today: date | None = None) -> Dashboard:
         )
         return build(start, end, default_period, list(per_day))
 
-    # The built strip is cached, not just the counts: laying out a year's bars cost more
-    # than reading the counts back. (Named anew: entries of the counts alone, cached before
-    # this, are another shape.)
-    return cached(user, f"dashboard-built:{start}:{end}", filters, compute)
+    # The drawn strip is cached, not just the counts: laying out and drawing a year's bars
+    # cost more than reading the counts back. (Named anew whenever its shape changes: entries
+    # of another shape, cached before, must not be read as this one.)
+    return cached(user, f"dashboard-drawn:{start}:{end}", filters, compute)
 
 
 def build(start: date, end: date, default_period: bool, rows: list[tuple]) -> Dashboard:
@@ -294,3 +287,20 @@ def _layout(bars: list[Bar], peak: int) -> None:
             height = CHART_HEIGHT * segment["jobs"] / peak
             top -= height
             segment.update(x=x, y=round(top, 2), width=width, height=round(max(height, 0.5), 2))
+        _draw(bar)
+
+
+def _draw(bar: Bar) -> None:
+    """The bar's markup, made once with the strip's layout and cached with it: a year's chart
+    has a few hundred numbers, which the template localized one by one (and an SVG coordinate
+    must never get a locale's decimal comma), and drawing the bars on every page cost a
+    millisecond of the full page's 16 (bench/page_cpu.py). Joined by hand rather than with
+    format_html(), which escapes every number on its way in: the numbers are the chart's own
+    floats, the provider a registry name, and the label is escaped here."""
+    bar.label_html = html.escape(bar.label)
+    rects = "".join(
+        f'<rect class="p-{html.escape(s["provider"])}" x="{s["x"]}" y="{s["y"]}" '
+        f'width="{s["width"]}" height="{s["height"]}"></rect>'
+        for s in bar.segments
+    )
+    bar.drawing = f"<title>{bar.label_html}</title>{rects}"
