@@ -31,8 +31,8 @@ def _next(request, job: Job) -> str:
 def panel_context(
     request, job: Job, tag_form: TagForm | None = None, note_form: NoteForm | None = None, seeing=None
 ) -> dict:
-    """What the job page's marks panel shows this person (history/detail.html). `seeing`:
-    access.roles_seeing(), when the caller read it already."""
+    """What the job page's marks panel shows this person (templates/jinja2/annotations/panel.html).
+    `seeing`: access.roles_seeing(), when the caller read it already."""
     user = request.user
     marks = for_jobs(user, [job.pk], tags=False).get(job.pk, NONE)  # the tags: tags_on() below
     seeing = access.roles_seeing(user, job) if seeing is None else seeing

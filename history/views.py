@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db.models import F
 from django.db.models.expressions import RawSQL
@@ -17,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotations import access as annotation_access
 from annotations.views import panel_context as marks_context
 from archive.display import attach as attach_archive
+from core.pages import render_page
 from core.redirects import posted_next
 from preferences.history import display_for
 from preferences.history import header as table_header
@@ -24,6 +26,7 @@ from preferences.history import menu as columns_menu
 from preferences.models import HistoryPreferences
 from providers.http import ProviderError
 from providers.models import Credential
+from public_links.views import card_context as public_link_card
 from saved_views import access as saved_view_access
 from saved_views import query as saved_view_query
 from teams import access, audit
@@ -47,6 +50,7 @@ from .lineage import lineage
 from .models import Export, Job, SyncRun
 from .sorting import list_url
 from .tasks import enqueue_sync
+from .templatetags.history_extras import facts, lyrics, media, parameters, pretty_json, timeline
 
 PAGE_SIZE = 50
 # The filter form targets this element: its answer is the page's body, not just rows.
@@ -307,11 +311,19 @@ def job_row(request, code):
 
 
 def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> dict:
+    """What a job's page shows (templates/jinja2/history/panel.html), each piece computed once."""
     user = request.user
     can_act = access.can_act(user, job)
     seeing = annotation_access.roles_seeing(user, job)
     return {
         "job": job,
+        "details": job.details if isinstance(job.details, dict) else {},
+        "m": media(job),
+        "lines": lyrics(job),
+        "params": parameters(job),
+        "facts": facts(job),
+        "timeline": timeline(job),
+        "raw_record": pretty_json(job.raw),
         "can_refresh": not job.finished and access.can_refresh(user, job),
         "offers": {name: can_act and actions.offers(job, name) for name in ("rename", "delete", "retry")},
         "rename_form": rename_form or RenameForm(initial={"name": job.title}),
@@ -319,13 +331,20 @@ def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> 
         "mine": job.credential.owner_id == user.pk,
         "due": job.next_poll is not None and job.next_poll <= timezone.now(),
         "lineage": lineage(job, user),
+        "public_link": public_link_card(request, job),
         **marks_context(request, job, seeing=seeing),
     }
 
 
+def _job_page(request, job: Job, rename_form: RenameForm | None = None, status: int = 200):
+    """The job's page: a Jinja2 body (history/detail.html) in the site's frame."""
+    context = detail_context(request, job, rename_form)
+    title = f"{job.title or job.external_id} · History"
+    return render_page(request, "history/detail.html", context, title=title, page_class="page-job", status=status)
+
+
 def job_detail(request, code):
-    job = _visible_job(request, code)
-    return render(request, "history/detail.html", detail_context(request, job))
+    return _job_page(request, _visible_job(request, code))
 
 
 # --- actions ----------------------------------------------------------------------------
@@ -352,14 +371,16 @@ def _answer(request, job: Job, rename_form: RenameForm | None = None):
     answers); without, back where the person came from, or the page with the form's errors."""
     if not request.htmx:
         if rename_form is not None:
-            return render(request, "history/detail.html", detail_context(request, job, rename_form), status=400)
+            return _job_page(request, job, rename_form, status=400)
         return redirect(posted_next(request) or job.get_absolute_url())
     as_row = request.htmx.target == f"job-{job.code}"
     job = _visible_job(request, job.code, for_row=as_row)  # as stored now
     if as_row:
         row = row_cache.rows_html(request, [job])[0]
-        return HttpResponse(row + render_to_string("history/messages_oob.html", request=request))
-    return render(request, "history/detail.html#panel", {**detail_context(request, job, rename_form), "oob": True})
+        live = render_to_string("history/messages_oob.html", {"messages": get_messages(request)}, request)
+        return HttpResponse(row + live)
+    context = {**detail_context(request, job, rename_form), "oob": True, "messages": get_messages(request)}
+    return render(request, "history/panel.html", context)
 
 
 @require_POST

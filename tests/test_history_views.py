@@ -653,6 +653,23 @@ def test_an_unfinished_job_page_says_when_we_look_again(client, alice, studio):
     assert "Genboard stopped asking" in client.get(f"/history/{job.code}/").text
 
 
+def test_the_job_page_shows_its_times_in_the_persons_time_zone(client, alice, studio):
+    """The job page is a Jinja2 template (config/jinja.py): its times are in the zone the
+    browser gave (core.middleware), as Django's templates show them, and in UTC without one."""
+    job = studio["song"]
+    created = datetime(2026, 1, 15, 12, 30, 5, tzinfo=UTC)
+    Job.objects.filter(pk=job.pk).update(created=created, completed=created + timedelta(seconds=72))
+    client.force_login(alice)
+    utc = client.get(f"/history/{job.code}/").text
+    assert '<time datetime="2026-01-15T12:30:05+00:00" title="Jan. 15, 2026, 12:30 p.m. (UTC)">' in utc
+    client.cookies["tz"] = "Europe/Berlin"
+    text = client.get(f"/history/{job.code}/").text
+    assert '<time datetime="2026-01-15T13:30:05+01:00" title="Jan. 15, 2026, 1:30 p.m. (CET)">' in text
+    # The timeline: created, then completed 72 seconds later.
+    assert 'Jan 15, 2026, 13:30:05 <span class="muted">CET</span></time>' in text
+    assert 'Jan 15, 2026, 13:31:17 <span class="muted">CET</span></time> <span class="muted">after 1 min 12 s' in text
+
+
 # --- actions: who may ---------------------------------------------------------------------------
 
 
