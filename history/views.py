@@ -293,11 +293,16 @@ def active_filters(filters: JobFilter, params: dict[str, str], links: dict[str, 
     return chips
 
 
-def _visible_job(request, code, *, for_row: bool = False) -> Job:
+def _visible_job(request, code, *, for_row: bool = False, for_page: bool = False) -> Job:
     """The job if the person may see it, else 404; `for_row`: with its row's digest
-    (row_cache.with_digest), for an answer that is its row."""
+    (row_cache.with_digest), for an answer that is its row; `for_page`: with its public link
+    (a join: its owner's card, public_links.views.card_context), for its page or panel."""
     jobs = Job.objects.visible_to(request.user).select_related("credential__owner")
-    job = get_object_or_404(row_cache.with_digest(jobs) if for_row else jobs, code=code)
+    if for_row:
+        jobs = row_cache.with_digest(jobs)
+    if for_page:
+        jobs = jobs.select_related("public_link")
+    job = get_object_or_404(jobs, code=code)
     attach_archive([job])
     return job
 
@@ -344,7 +349,7 @@ def _job_page(request, job: Job, rename_form: RenameForm | None = None, status: 
 
 
 def job_detail(request, code):
-    return _job_page(request, _visible_job(request, code))
+    return _job_page(request, _visible_job(request, code, for_page=True))
 
 
 # --- actions ----------------------------------------------------------------------------
@@ -374,7 +379,7 @@ def _answer(request, job: Job, rename_form: RenameForm | None = None):
             return _job_page(request, job, rename_form, status=400)
         return redirect(posted_next(request) or job.get_absolute_url())
     as_row = request.htmx.target == f"job-{job.code}"
-    job = _visible_job(request, job.code, for_row=as_row)  # as stored now
+    job = _visible_job(request, job.code, for_row=as_row, for_page=not as_row)  # as stored now
     if as_row:
         row = row_cache.rows_html(request, [job])[0]
         live = render_to_string("history/messages_oob.html", {"messages": get_messages(request)}, request)

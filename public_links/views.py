@@ -79,10 +79,14 @@ def file(request, token, code):
 
 def card_context(request, job: Job) -> dict | None:
     """The "Public link" card on a job's page (templates/jinja2/public_links/card.html): for
-    the key's owner only (None for anyone else), with the link if there is one (one query)."""
+    the key's owner only (None for anyone else), with the link if there is one (read with the
+    job when it was selected with it, select_related("public_link"), else one query)."""
     if job.credential.owner_id != request.user.pk:
         return None
-    link = PublicLink.objects.filter(job=job).first()
+    try:
+        link = job.public_link
+    except PublicLink.DoesNotExist:
+        link = None
     return {"link": link, "url": request.build_absolute_uri(link.path) if link else ""}
 
 
