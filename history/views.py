@@ -329,7 +329,7 @@ def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> 
         "facts": facts(job),
         "timeline": timeline(job),
         "raw_record": pretty_json(job.raw),
-        "can_refresh": not job.finished and access.can_refresh(user, job),
+        "can_refresh": not job.finished and access.can_refresh(user, job, roles=seeing.values()),
         "offers": {name: can_act and actions.offers(job, name) for name in ("rename", "delete", "retry")},
         "rename_form": rename_form or RenameForm(initial={"name": job.title}),
         "teams": list(seeing),

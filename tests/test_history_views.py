@@ -653,6 +653,17 @@ def test_an_unfinished_job_page_says_when_we_look_again(client, alice, studio):
     assert "Genboard stopped asking" in client.get(f"/history/{job.code}/").text
 
 
+def test_a_teammates_unfinished_job_page_reads_the_persons_roles_once(client, alice, carol, studio):
+    """Its teams, the tags one may put on it and "Refresh now" come from one read of the
+    person's memberships (annotations.access.roles_seeing)."""
+    job = make_job(studio["bobs"], "task-late", status=Job.Status.RUNNING, days_ago=0.01)
+    for person, refreshes in ((alice, True), (carol, False)):
+        client.force_login(person)
+        with CaptureQueriesContext(connection) as queries:
+            text = client.get(f"/history/{job.code}/").text
+        assert ("Refresh now" in text) == refreshes and 'href="/teams/studio/">Studio</a>' in text
+        assert len([q for q in queries.captured_queries if 'FROM "teams_member"' in q["sql"]]) == 1
+
 def test_the_job_page_shows_its_times_in_the_persons_time_zone(client, alice, studio):
     """The job page is a Jinja2 template (config/jinja.py): its times are in the zone the
     browser gave (core.middleware), as Django's templates show them, and in UTC without one."""
