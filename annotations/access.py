@@ -16,7 +16,7 @@ from history.models import Job
 from teams.access import RANK
 from teams.models import Member, Share, Team
 
-from .models import Tag
+from .models import JobTag, Tag
 
 # The weakest role that may put a team's tags on jobs and take them off, and every role that may.
 TAGGING_ROLE = Member.Role.MEMBER
@@ -73,11 +73,30 @@ def tagging_teams(user, job: Job, seeing: dict[Team, str] | None = None) -> list
     return [team for team, role in seeing.items() if role in TAGGING_ROLES]
 
 
-def tags_on(user, job: Job, seeing: list[Team] | None = None) -> QuerySet:
-    """The tags the person sees on `job`: their own, and those of the teams they see it through
-    (`seeing`, when the caller read them already: roles_seeing)."""
-    teams = teams_seeing(user, job).values("pk") if seeing is None else [team.pk for team in seeing]
-    return Tag.objects.filter(links__job=job).filter(Q(owner=user) | Q(team__in=teams))
+def tags_on(user, job: Job) -> QuerySet:
+    """The tags the person sees on `job`: their own, and those of the teams they see it through."""
+    return Tag.objects.filter(links__job=job).filter(Q(owner=user) | Q(team__in=teams_seeing(user, job).values("pk")))
+
+
+def tags_for_page(user, job: Job, seeing: dict[Team, str]) -> list[Tag]:
+    """What the job page's marks panel reads of tags, in one query, in name order: the tags the
+    person sees on `job` (tags_on(), each with `on_job` True) and those they may put on it (their
+    own and those of their tagging_teams(): the form's suggestions). `seeing`: roles_seeing();
+    each team tag is given its team from it."""
+    teams = {team.pk: team for team in seeing}
+    taggable = [team.pk for team in tagging_teams(user, job, seeing)]
+    viewing = [pk for pk in teams if pk not in taggable]  # only their tags on the job
+    rule = Q(owner=user)
+    if taggable:
+        rule |= Q(team__in=taggable)
+    if viewing:
+        rule |= Q(team__in=viewing, on_job=True)
+    on_job = Exists(JobTag.objects.filter(tag_id=OuterRef("pk"), job_id=job.pk))
+    tags = list(Tag.objects.annotate(on_job=on_job).filter(rule).only("code", "name", "owner", "team"))
+    for tag in tags:
+        if tag.team_id is not None:
+            tag.team = teams[tag.team_id]
+    return tags
 
 
 def check_team_tagging(user, job: Job, team: Team) -> None:

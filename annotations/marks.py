@@ -67,7 +67,7 @@ def _sql(template: str, page_size: int) -> str:
 def for_jobs(user, job_ids: list[int], *, tags: bool = True) -> dict[int, Marks]:
     """Each job's marks for this person (jobs without any are left out): one query for the
     stars and notes together, one for the tags (annotations.access.seen_links' rule), unless
-    `tags` is False (the job page reads its tags with their teams: access.tags_on).
+    `tags` is False (the job page reads its tags with their teams: access.tags_for_page).
 
     In SQL rather than the ORM: every page of rows asks this, and building the same two
     querysets (a union, an Exists over shares) cost about 5 ms of CPU a page against 0.5 ms
