@@ -598,3 +598,24 @@ def test_the_job_pages_one_tag_query_agrees_with_tags_on_and_suggestions(studio,
         assert [t.pk for t in tags if t.on_job] == [t.pk for t in tags_on(person, job)]
         assert suggestions(person, teams, tags) == suggestions(person, teams)
         assert {t.team.name for t in tags if t.team_id} <= {"Studio"}
+
+
+def test_roles_seeing_is_the_orms_rule(studio, alice, bob, carol, dave):
+    """access.roles_seeing (SQL) gives what the ORM's lookups give: the person's teams that the
+    job's key is shared with, by name, each with the person's role, whatever else they are in."""
+    from annotations.access import roles_seeing
+
+    job, private = studio["jobs"][0], studio["private"]
+    label = Team.objects.create(name="Label", slug="label")  # sorts before Studio
+    Member.objects.create(team=label, user=bob, role=Member.Role.VIEWER)
+    Member.objects.create(team=label, user=dave, role=Member.Role.ADMIN)
+    Share.objects.create(team=label, credential=studio["key"], shared_by=alice)
+    aside = Team.objects.create(name="Aside", slug="aside")  # shares nothing of Alice's
+    Member.objects.create(team=aside, user=bob, role=Member.Role.OWNER)
+    for person in (alice, bob, carol, dave):
+        for seen in (job, private):
+            members = Member.objects.filter(user=person, team__shares__credential_id=seen.credential_id)
+            expected = {m.team: m.role for m in members.select_related("team").order_by("team__name", "team_id")}
+            assert roles_seeing(person, seen) == expected
+            assert list(roles_seeing(person, seen)) == list(expected)  # in the same order
+    assert roles_seeing(bob, job) == {label: "viewer", studio["team"]: "member"}
