@@ -15,6 +15,9 @@ from .models import Job
 
 # A job is seldom extended more than a few times; the page lists this many at most.
 MAX_CHILDREN = 20
+# What the page shows of a job in the lineage (templates/jinja2/history/lineage.html) and what
+# finds it (_track reads a parent's outputs): its raw record and searchable text stay unread.
+LINKED = ("code", "title", "external_id", "details", "parent_ref")
 
 
 @dataclass
@@ -44,12 +47,12 @@ def _track(job: Job, ref: str) -> tuple[str, int]:
 
 
 def lineage(job: Job, user) -> Lineage:
-    visible = Job.objects.visible_to(user).filter(provider=job.provider).exclude(pk=job.pk)
+    visible = Job.objects.visible_to(user).filter(provider=job.provider).exclude(pk=job.pk).only(*LINKED)
     result = Lineage(parent_ref=job.parent_ref)
     if job.parent_ref and (source := visible.filter(external_id=job.parent_ref).order_by("created").first()):
         result.parent = Link(source)
     elif job.parent_ref:
-        candidates, _ = search.search(visible, job.parent_ref)
+        candidates, _ = search.search(visible.only(*LINKED, "outputs"), job.parent_ref)
         for candidate in candidates.order_by("created")[:10]:
             title, number = _track(candidate, job.parent_ref)
             if number:
