@@ -54,8 +54,13 @@ def _track(job: Job, ref: str) -> tuple[str, int]:
 
 
 def lineage(job: Job, user) -> Lineage:
-    visible = Job.objects.visible_to(user).filter(provider=job.provider).exclude(pk=job.pk).only(*LINKED)
     result = Lineage(parent_ref=job.parent_ref)
+    refs = [o["ref"] for o in job.outputs if isinstance(o, dict) and o.get("kind") == "audio" and o.get("ref")]
+    refs.append(job.external_id)
+    children = _any_child(job, refs)
+    if not (job.parent_ref or children):
+        return result  # most jobs: no queryset built
+    visible = Job.objects.visible_to(user).filter(provider=job.provider).exclude(pk=job.pk).only(*LINKED)
     if job.parent_ref and (source := visible.filter(external_id=job.parent_ref).order_by("created").first()):
         result.parent = Link(source)
     elif job.parent_ref:
@@ -65,9 +70,7 @@ def lineage(job: Job, user) -> Lineage:
             if number:
                 result.parent = Link(candidate, title, number)
                 break
-    refs = [o["ref"] for o in job.outputs if isinstance(o, dict) and o.get("kind") == "audio" and o.get("ref")]
-    refs.append(job.external_id)
-    if _any_child(job, refs):
+    if children:
         for child in visible.filter(parent_ref__in=refs).order_by("created", "id")[:MAX_CHILDREN]:
             title, number = _track(job, child.parent_ref)
             result.children.append(Link(child, title, number))
