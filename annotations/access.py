@@ -17,7 +17,8 @@ from history.models import Job
 from teams.access import RANK
 from teams.models import Member, Share, Team
 
-from .models import JobTag, Tag
+from . import marks
+from .models import Tag
 
 # The weakest role that may put a team's tags on jobs and take them off, and every role that may.
 TAGGING_ROLE = Member.Role.MEMBER
@@ -78,14 +79,6 @@ TEAMS_TAGS = " OR tag.team_id IN ({taggable})"
 TEAMS_TAGS_ON_JOB = " OR (tag.team_id IN ({viewing}) AND tag.id IN (SELECT tag_id FROM {jobtag} WHERE job_id = %s))"
 
 
-def _sql(template: str, **parts: str) -> str:
-    """A statement over these models' tables (their names from Django's metadata): every
-    value in it is a parameter."""
-    quote = connection.ops.quote_name
-    tables = {model.__name__.lower(): quote(model._meta.db_table) for model in (Member, Team, Share, Tag, JobTag)}
-    return template.format(**tables, **parts)
-
-
 def roles_seeing(user, job: Job) -> dict[Team, str]:
     """The person's teams through which they see `job`, by name, each with their role in it:
     one query for what the job page shows of both (its teams, and whose tags one may put).
@@ -95,7 +88,7 @@ def roles_seeing(user, job: Job) -> dict[Team, str]:
     (bench/page_cpu.py). tests/test_annotations.py holds it to the ORM's lookups."""
     quote = connection.ops.quote_name
     columns = ", ".join(f"team.{quote(field.column)}" for field in Team._meta.concrete_fields)
-    found = Team.objects.raw(_sql(ROLES, team_columns=columns), [user.pk, job.credential_id])
+    found = Team.objects.raw(marks.sql(ROLES, team_columns=columns), [user.pk, job.credential_id])
     return {team: team.role for team in found}
 
 
@@ -131,8 +124,7 @@ def tags_for_page(user, job: Job, seeing: dict[Team, str]) -> list[Tag]:
         template += TEAMS_TAGS_ON_JOB
         params += [*viewing, job.pk]
     template += " ORDER BY tag.name, tag.id"
-    slots = {name: ", ".join(["%s"] * len(pks)) for name, pks in (("taggable", taggable), ("viewing", viewing))}
-    sql = _sql(template, **slots)
+    sql = marks.sql(template, taggable=marks.placeholders(len(taggable)), viewing=marks.placeholders(len(viewing)))
     tags = list(Tag.objects.raw(sql, params))
     for tag in tags:
         if tag.team_id is not None:

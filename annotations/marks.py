@@ -54,14 +54,19 @@ TAGS = (
 )
 
 
-def _sql(template: str, page_size: int) -> str:
-    """A statement over these models' tables (their names from Django's metadata) with one
-    placeholder per job of the page: every value is a parameter."""
+def sql(template: str, **slots: str) -> str:
+    """A statement over these models' tables (their names from Django's metadata), its other
+    slots filled (placeholders(), columns): every value is a parameter. annotations.access
+    writes its statements with it too."""
     tables = {
         model.__name__.lower(): connection.ops.quote_name(model._meta.db_table)
         for model in (Star, Note, Tag, JobTag, Job, Team, Member, Share)
     }
-    return template.format(page=", ".join(["%s"] * page_size), **tables)
+    return template.format(**tables, **slots)
+
+
+def placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)
 
 
 def for_jobs(user, job_ids: list[int], *, tags: bool = True) -> dict[int, Marks]:
@@ -77,7 +82,7 @@ def for_jobs(user, job_ids: list[int], *, tags: bool = True) -> dict[int, Marks]
     if not job_ids or not user.is_authenticated:
         return found
     with connection.cursor() as cursor:
-        cursor.execute(_sql(STARS_AND_NOTES, len(job_ids)), [user.pk, *job_ids, user.pk, *job_ids])
+        cursor.execute(sql(STARS_AND_NOTES, page=placeholders(len(job_ids))), [user.pk, *job_ids, user.pk, *job_ids])
         for job_id, text, starred in cursor.fetchall():
             marks = found.setdefault(job_id, Marks())
             if starred:
@@ -86,7 +91,7 @@ def for_jobs(user, job_ids: list[int], *, tags: bool = True) -> dict[int, Marks]
                 marks.note = text
         if not tags:
             return found
-        cursor.execute(_sql(TAGS, len(job_ids)), [*job_ids, user.pk, user.pk])
+        cursor.execute(sql(TAGS, page=placeholders(len(job_ids))), [*job_ids, user.pk, user.pk])
         for job_id, code, name, team in cursor.fetchall():
             found.setdefault(job_id, Marks()).tags.append((str(TAG_CODE.to_python(code)), name, team or ""))
     return found
