@@ -12,7 +12,7 @@ NAME_RULE = f"A tag name is 1 to {NAME_MAX} characters (spaces at either end are
 TEAM_MARK = " · "
 
 
-def suggestions(user, teams: list[Team]) -> dict[str, Tag | None]:
+def suggestions(user, teams: list[Team], tags: list[Tag] | None = None) -> dict[str, Tag | None]:
     """The tag form's suggestions (its datalist), by the text each puts in the name field: the
     person's own tags by their name (None: like any name typed, the form's "For" choice says
     whose tag it is), and the tags of `teams` (those whose tags the person may put on the job:
@@ -20,14 +20,17 @@ def suggestions(user, teams: list[Team]) -> dict[str, Tag | None]:
     team", the team tag itself. A team tag's suggestion is a choice of that tag whatever
     "For" says (TagForm.found, TagForm.chosen): picked while "Only me" is selected, it must
     not make a personal tag of the same name. Two teams of the same name are told apart
-    (teams.naming). One query."""
+    (teams.naming). One query, unless `tags` holds the person's own tags and those of `teams`
+    (and maybe others, left out) already read (access.tags_for_page)."""
     called = team_naming.labels(teams)
     by_pk = {team.pk: team for team in teams}
+    if tags is None:
+        tags = Tag.objects.filter(Q(owner=user) | Q(team__in=list(by_pk))).only("code", "name", "owner", "team")
     found: dict[str, Tag | None] = {}
-    for tag in Tag.objects.filter(Q(owner=user) | Q(team__in=list(by_pk))).only("code", "name", "owner", "team"):
+    for tag in tags:
         if tag.team_id is None:
             found.setdefault(tag.name, None)
-        else:
+        elif tag.team_id in by_pk:
             tag.team = by_pk[tag.team_id]
             found[f"{tag.name}{TEAM_MARK}{called[tag.team_id]}"] = tag
     return found

@@ -59,20 +59,25 @@ TAGS = (
 ORDER = " ORDER BY 2, 4, 6"
 
 
-def _sql(template: str, page_size: int) -> str:
-    """A statement over these models' tables (their names from Django's metadata) with one
-    placeholder per job of the page: every value is a parameter."""
+def sql(template: str, **slots: str) -> str:
+    """A statement over these models' tables (their names from Django's metadata), its other
+    slots filled (placeholders(), columns): every value is a parameter. annotations.access
+    writes its statements with it too."""
     tables = {
         model.__name__.lower(): connection.ops.quote_name(model._meta.db_table)
         for model in (Star, Note, Tag, JobTag, Job, Team, Member, Share)
     }
-    return template.format(page=", ".join(["%s"] * page_size), **tables)
+    return template.format(**tables, **slots)
+
+
+def placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)
 
 
 def for_jobs(user, job_ids: list[int], *, tags: bool = True) -> dict[int, Marks]:
     """Each job's marks for this person (jobs without any are left out), in one query: the
     stars, the notes and the tags (annotations.access.seen_links' rule), unless `tags` is
-    False (the job page reads its tags with their teams: access.tags_on).
+    False (the job page reads its tags with their teams: access.tags_for_page).
 
     In SQL rather than the ORM: every page of rows asks this, and building the same two
     querysets (a union, an Exists over shares) cost about 5 ms of CPU a page against 0.5 ms
@@ -85,7 +90,7 @@ def for_jobs(user, job_ids: list[int], *, tags: bool = True) -> dict[int, Marks]
     if tags:
         params += [*job_ids, user.pk, user.pk]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(STARS_AND_NOTES + (TAGS if tags else "") + ORDER, len(job_ids)), params)
+        cursor.execute(sql(STARS_AND_NOTES + (TAGS if tags else "") + ORDER, page=placeholders(len(job_ids))), params)
         rows = cursor.fetchall()
     for job_id, mark, text, name, team, _ in rows:
         marks = found.setdefault(job_id, Marks())

@@ -31,15 +31,16 @@ def _next(request, job: Job) -> str:
 def panel_context(
     request, job: Job, tag_form: TagForm | None = None, note_form: NoteForm | None = None, seeing=None
 ) -> dict:
-    """What the job page's marks panel shows this person (history/detail.html). `seeing`:
-    access.roles_seeing(), when the caller read it already."""
+    """What the job page's marks panel shows this person (templates/jinja2/annotations/panel.html).
+    `seeing`: access.roles_seeing(), when the caller read it already."""
     user = request.user
-    marks = for_jobs(user, [job.pk], tags=False).get(job.pk, NONE)  # the tags: tags_on() below
+    marks = for_jobs(user, [job.pk], tags=False).get(job.pk, NONE)  # the tags: tags_for_page() below
     seeing = access.roles_seeing(user, job) if seeing is None else seeing
     teams = access.tagging_teams(user, job, seeing)
     taggable = {team.pk for team in teams}
-    shown = access.tags_on(user, job, list(seeing)).select_related("team")
-    names = sorted(suggestions(user, teams), key=str.casefold)
+    tags = access.tags_for_page(user, job, seeing)  # those on the job and the suggestions' at once
+    shown = [tag for tag in tags if tag.on_job]
+    names = sorted(suggestions(user, teams, tags), key=str.casefold)
     return {
         "job": job,
         "marks": marks,

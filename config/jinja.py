@@ -23,6 +23,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.timezone import template_localtime
 from jinja2 import Environment
 
+from core import pages
 from history.templatetags import history_extras
 from providers.templatetags import balances
 
@@ -66,6 +67,11 @@ FILTERS = {
     "duration": history_extras.duration,
     "balance_text": balances.balance_text,
     "low_balance": balances.low_balance,
+    # A job's page and its public page (templates/jinja2/history/panel.html), an export's.
+    "downloads": history_extras.downloads,
+    "tag_list": history_extras.tag_list,
+    "field_group": pages.field_group,
+    "filesizeformat": defaultfilters.filesizeformat,
 }
 
 

@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db.models import F
 from django.db.models.expressions import RawSQL
@@ -25,6 +26,7 @@ from preferences.history import menu as columns_menu
 from preferences.models import HistoryPreferences
 from providers.http import ProviderError
 from providers.models import Credential
+from public_links.views import card_context as public_link_card
 from saved_views import access as saved_view_access
 from saved_views import query as saved_view_query
 from saved_views import tabs as saved_view_tabs
@@ -49,6 +51,7 @@ from .lineage import lineage
 from .models import Export, Job, SyncRun
 from .sorting import list_url
 from .tasks import enqueue_sync
+from .templatetags.history_extras import facts, lyrics, media, parameters, pretty_json, timeline
 
 PAGE_SIZE = 50
 # The filter form targets this element: its answer is the page's body, not just rows.
@@ -303,11 +306,16 @@ def active_filters(filters: JobFilter, params: dict[str, str], links: dict[str, 
     return chips
 
 
-def _visible_job(request, code, *, for_row: bool = False) -> Job:
+def _visible_job(request, code, *, for_row: bool = False, for_page: bool = False) -> Job:
     """The job if the person may see it, else 404; `for_row`: with its row's digest
-    (row_cache.with_digest), for an answer that is its row."""
+    (row_cache.with_digest), for an answer that is its row; `for_page`: with its public link
+    (a join: its owner's card, public_links.views.card_context), for its page or panel."""
     jobs = Job.objects.visible_to(request.user).select_related("credential__owner")
-    job = get_object_or_404(row_cache.with_digest(jobs) if for_row else jobs, code=code)
+    if for_row:
+        jobs = row_cache.with_digest(jobs)
+    if for_page:
+        jobs = jobs.select_related("public_link")
+    job = get_object_or_404(jobs, code=code)
     attach_archive([job])
     return job
 
@@ -321,25 +329,40 @@ def job_row(request, code):
 
 
 def detail_context(request, job: Job, rename_form: RenameForm | None = None) -> dict:
+    """What a job's page shows (templates/jinja2/history/panel.html), each piece computed once."""
     user = request.user
     can_act = access.can_act(user, job)
     seeing = annotation_access.roles_seeing(user, job)
     return {
         "job": job,
-        "can_refresh": not job.finished and access.can_refresh(user, job),
+        "details": job.details if isinstance(job.details, dict) else {},
+        "m": media(job),
+        "lines": lyrics(job),
+        "params": parameters(job),
+        "facts": facts(job),
+        "timeline": timeline(job),
+        "raw_record": pretty_json(job.raw),
+        "can_refresh": not job.finished and access.can_refresh(user, job, roles=seeing.values()),
         "offers": {name: can_act and actions.offers(job, name) for name in ("rename", "delete", "retry")},
         "rename_form": rename_form or RenameForm(initial={"name": job.title}),
         "teams": list(seeing),
         "mine": job.credential.owner_id == user.pk,
         "due": job.next_poll is not None and job.next_poll <= timezone.now(),
         "lineage": lineage(job, user),
+        "public_link": public_link_card(request, job),
         **marks_context(request, job, seeing=seeing),
     }
 
 
+def _job_page(request, job: Job, rename_form: RenameForm | None = None, status: int = 200):
+    """The job's page: a Jinja2 body (history/detail.html) in the site's frame."""
+    context = detail_context(request, job, rename_form)
+    title = f"{job.title or job.external_id} · History"
+    return render_page(request, "history/detail.html", context, title=title, page_class="page-job", status=status)
+
+
 def job_detail(request, code):
-    job = _visible_job(request, code)
-    return render(request, "history/detail.html", detail_context(request, job))
+    return _job_page(request, _visible_job(request, code, for_page=True))
 
 
 # --- actions ----------------------------------------------------------------------------
@@ -366,14 +389,16 @@ def _answer(request, job: Job, rename_form: RenameForm | None = None):
     answers); without, back where the person came from, or the page with the form's errors."""
     if not request.htmx:
         if rename_form is not None:
-            return render(request, "history/detail.html", detail_context(request, job, rename_form), status=400)
+            return _job_page(request, job, rename_form, status=400)
         return redirect(posted_next(request) or job.get_absolute_url())
     as_row = request.htmx.target == f"job-{job.code}"
-    job = _visible_job(request, job.code, for_row=as_row)  # as stored now
+    job = _visible_job(request, job.code, for_row=as_row, for_page=not as_row)  # as stored now
     if as_row:
         row = row_cache.rows_html(request, [job])[0]
-        return HttpResponse(row + render_to_string("history/messages_oob.html", request=request))
-    return render(request, "history/detail.html#panel", {**detail_context(request, job, rename_form), "oob": True})
+        live = render_to_string("history/messages_oob.html", {"messages": get_messages(request)}, request)
+        return HttpResponse(row + live)
+    context = {**detail_context(request, job, rename_form), "oob": True, "messages": get_messages(request)}
+    return render(request, "history/panel.html", context)
 
 
 @require_POST

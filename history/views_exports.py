@@ -8,6 +8,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 
 from archive.storage import is_remote
+from core.pages import render_page
 
 from . import export_jobs
 from .models import Export
@@ -19,8 +20,10 @@ POLL_SECONDS = 2
 def export_page(request, code):
     job = get_object_or_404(Export, code=code, owner=request.user)
     context = {"job": job, "stalled": export_jobs.stalled(job), "poll_seconds": POLL_SECONDS}
-    template = "history/export.html#progress" if request.htmx else "history/export.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "history/export_progress.html", context)
+    title = f"Export of your history ({job.get_format_display()})"
+    return render_page(request, "history/export.html", context, title=title, page_class="page-narrow")
 
 
 @never_cache

@@ -5,12 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from archive import views as archive_views
 from archive.models import ArchivedFile
+from core.pages import render_page
 from history.models import Job
 from history.templatetags.history_extras import lyrics
 from teams import access, audit
@@ -53,8 +54,11 @@ def page(request, token):
         return _too_many()
     link = _link(request, token)
     link.job = Job.objects.get(pk=link.job_id)
-    context = {"link": link, "job": link.job, "m": public_media(link), "lines": lyrics(link.job)}
-    return _noindex(render(request, "public_links/page.html", context))
+    context = {"job": link.job, "m": public_media(link), "lines": lyrics(link.job)}
+    title = link.job.title or "Untitled job"
+    return _noindex(
+        render_page(request, "public_links/page.html", context, title=title, frame="public_links/frame.html")
+    )
 
 
 @login_not_required
@@ -71,6 +75,19 @@ def file(request, token, code):
     if archived is None:
         raise Http404("No such file.")
     return _noindex(archive_views.serve(request, archived))
+
+
+def card_context(request, job: Job) -> dict | None:
+    """The "Public link" card on a job's page (templates/jinja2/public_links/card.html): for
+    the key's owner only (None for anyone else), with the link if there is one (read with the
+    job when it was selected with it, select_related("public_link"), else one query)."""
+    if job.credential.owner_id != request.user.pk:
+        return None
+    try:
+        link = job.public_link
+    except PublicLink.DoesNotExist:
+        link = None
+    return {"link": link, "url": request.build_absolute_uri(link.path) if link else ""}
 
 
 def _own_job(request, code) -> Job:

@@ -4,6 +4,8 @@ Roles, strongest first: owner, admin, member, viewer. Outsiders get 404 (a team'
 existence is not revealed), read-only members get 403.
 """
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
@@ -20,16 +22,21 @@ def get_team_for_user(request, slug: str, *, need: str = Member.Role.VIEWER) -> 
     return member.team, member
 
 
-def can_refresh(user, job) -> bool:
-    """ "Refresh now": the key's owner, or a member (not a viewer) of a team it is shared with."""
+REFRESH_ROLES = [Member.Role.OWNER, Member.Role.ADMIN, Member.Role.MEMBER]
+
+
+def can_refresh(user, job, roles: Iterable[str] | None = None) -> bool:
+    """ "Refresh now": the key's owner, or a member (not a viewer) of a team it is shared with.
+    `roles`: the person's roles in the teams the key is shared with, when the caller read them
+    already (annotations.access.roles_seeing); else one query."""
     if not user.is_authenticated:
         return False
     if job.credential.owner_id == user.pk:
         return True
+    if roles is not None:
+        return any(role in REFRESH_ROLES for role in roles)
     return Member.objects.filter(
-        user=user,
-        team__shares__credential_id=job.credential_id,
-        role__in=[Member.Role.OWNER, Member.Role.ADMIN, Member.Role.MEMBER],
+        user=user, team__shares__credential_id=job.credential_id, role__in=REFRESH_ROLES
     ).exists()
 
 

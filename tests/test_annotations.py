@@ -561,10 +561,11 @@ def test_the_table_layout_has_a_star_column_and_a_tags_column(client, studio, al
 
 
 def test_the_job_page_reads_its_tags_once(client, studio, alice):
-    """Its marks panel takes the star and note from annotations.marks and the tags, with their
-    teams, from access.tags_on: the tags are not read a second time."""
+    """Its marks panel takes the star and note from annotations.marks and the tags, those on
+    the job and those to suggest, from access.tags_for_page: one query of tags, none of teams."""
     job = studio["jobs"][0]
     JobTag.objects.create(tag=Tag.objects.create(owner=alice, name="keeper"), job=job)
+    JobTag.objects.create(tag=Tag.objects.create(team=studio["team"], name="mixed"), job=job)
     Star.objects.create(user=alice, job=job)
     Note.objects.create(user=alice, job=job, text="mix again")
     login(client, alice)
@@ -572,3 +573,51 @@ def test_the_job_page_reads_its_tags_once(client, studio, alice):
         page = client.get(f"/history/{job.code}/").text
     assert "keeper" in page and "mix again" in page and 'aria-pressed="true"' in page
     assert len([q for q in queries.captured_queries if "annotations_jobtag" in q["sql"]]) == 1
+    tags = [q["sql"] for q in queries.captured_queries if 'FROM "annotations_tag"' in q["sql"]]
+    assert len(tags) == 1 and "teams_team" not in tags[0]  # the teams: those roles_seeing read
+    assert '<span class="tag-scope"> · Studio</span>' in page and datalist(page) == ["keeper", "mixed · Studio"]
+
+
+def test_the_job_pages_one_tag_query_agrees_with_tags_on_and_suggestions(studio, alice, bob, carol):
+    """access.tags_for_page reads at once the tags that access.tags_on finds on the job and
+    those that forms.suggestions offers, for the key's owner, a member and a viewer."""
+    from annotations.access import roles_seeing, tagging_teams, tags_for_page, tags_on
+    from annotations.forms import suggestions
+
+    job, other = studio["jobs"][:2]
+    elsewhere = Team.objects.create(name="Elsewhere", slug="elsewhere")  # sees neither job
+    for person in (alice, bob, carol):
+        Member.objects.create(team=elsewhere, user=person, role=Member.Role.MEMBER)
+    for n, owner_or_team in enumerate([{"owner": alice}, {"owner": bob}, {"owner": carol}, {"team": studio["team"]}]):
+        on, off = (Tag.objects.create(name=f"{kind}-{n}", **owner_or_team) for kind in ("on", "off"))
+        JobTag.objects.create(tag=on, job=job)
+        JobTag.objects.create(tag=off, job=other)
+    JobTag.objects.create(tag=Tag.objects.create(name="far", team=elsewhere), job=job)
+    for person in (alice, bob, carol):
+        seeing = roles_seeing(person, job)
+        teams = tagging_teams(person, job, seeing)
+        tags = tags_for_page(person, job, seeing)
+        assert [t.pk for t in tags if t.on_job] == [t.pk for t in tags_on(person, job)]
+        assert suggestions(person, teams, tags) == suggestions(person, teams)
+        assert {t.team.name for t in tags if t.team_id} <= {"Studio"}
+
+
+def test_roles_seeing_is_the_orms_rule(studio, alice, bob, carol, dave):
+    """access.roles_seeing (SQL) gives what the ORM's lookups give: the person's teams that the
+    job's key is shared with, by name, each with the person's role, whatever else they are in."""
+    from annotations.access import roles_seeing
+
+    job, private = studio["jobs"][0], studio["private"]
+    label = Team.objects.create(name="Label", slug="label")  # sorts before Studio
+    Member.objects.create(team=label, user=bob, role=Member.Role.VIEWER)
+    Member.objects.create(team=label, user=dave, role=Member.Role.ADMIN)
+    Share.objects.create(team=label, credential=studio["key"], shared_by=alice)
+    aside = Team.objects.create(name="Aside", slug="aside")  # shares nothing of Alice's
+    Member.objects.create(team=aside, user=bob, role=Member.Role.OWNER)
+    for person in (alice, bob, carol, dave):
+        for seen in (job, private):
+            members = Member.objects.filter(user=person, team__shares__credential_id=seen.credential_id)
+            expected = {m.team: m.role for m in members.select_related("team").order_by("team__name", "team_id")}
+            assert roles_seeing(person, seen) == expected
+            assert list(roles_seeing(person, seen)) == list(expected)  # in the same order
+    assert roles_seeing(bob, job) == {label: "viewer", studio["team"]: "member"}

@@ -108,6 +108,16 @@ def test_progress_is_shown_while_it_runs(alice_client, key):
     assert "1,000 of 5,000 jobs written (20 %)" in page and 'value="1000"' in page
 
 
+def test_the_export_page_says_when_it_was_asked_for_in_the_persons_time_zone(alice_client, key):
+    add_jobs(key, 5)
+    alice_client.get("/history/export.json")
+    Export.objects.update(created=datetime(2026, 7, 1, 22, 15, 30, tzinfo=UTC))
+    alice_client.cookies["tz"] = "America/New_York"
+    page = alice_client.get(Export.objects.get().get_absolute_url()).content.decode()
+    assert '<time datetime="2026-07-01T18:15:30-04:00"' in page
+    assert 'Jul 1, 2026, 18:15:30 <span class="muted">EDT</span></time>' in page
+
+
 def test_only_its_owner_sees_or_downloads_an_export(alice_client, key, bob):
     add_jobs(key, 5)
     alice_client.get("/history/export.json")

@@ -658,6 +658,51 @@ def test_an_unfinished_job_page_says_when_we_look_again(client, alice, studio):
     assert "Genboard stopped asking" in client.get(f"/history/{job.code}/").text
 
 
+def test_a_teammates_unfinished_job_page_reads_the_persons_roles_once(client, alice, carol, studio):
+    """Its teams, the tags one may put on it and "Refresh now" come from one read of the
+    person's memberships (annotations.access.roles_seeing)."""
+    job = make_job(studio["bobs"], "task-late", status=Job.Status.RUNNING, days_ago=0.01)
+    for person, refreshes in ((alice, True), (carol, False)):
+        client.force_login(person)
+        with CaptureQueriesContext(connection) as queries:
+            text = client.get(f"/history/{job.code}/").text
+        assert ("Refresh now" in text) == refreshes and 'href="/teams/studio/">Studio</a>' in text
+        assert len([q for q in queries.captured_queries if 'FROM "teams_member"' in q["sql"]]) == 1
+
+
+def test_the_lineage_lists_the_children_one_sees_and_probes_its_index_first(client, alice, carol, studio):
+    """Jobs naming this one as their parent are listed when the person sees them; a job that
+    no job names is known from the lineage index alone, without the visible children's query."""
+    song = studio["song"]  # Alice's ApiMall job "am-1"
+    make_job(studio["mall"], "am-2", title="Longer song", parent_ref="am-1", details={"operation": "extend"})
+    other = make_credential(carol, "apimall", label="Carol's")  # nobody else sees it
+    make_job(other, "am-3", title="Carol's cover", parent_ref="am-1")
+    client.force_login(alice)
+    text = client.get(f"/history/{song.code}/").text
+    assert "Continued by:" in text and 'Longer song</a> <span class="muted">(extend)</span>' in text
+    assert "Carol&#39;s cover" not in text and "Carol's cover" not in text
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"/history/{studio['picture'].code}/")
+    assert not [q for q in queries.captured_queries if '"history_job"."parent_ref" IN' in q["sql"]]
+
+
+def test_the_job_page_shows_its_times_in_the_persons_time_zone(client, alice, studio):
+    """The job page is a Jinja2 template (config/jinja.py): its times are in the zone the
+    browser gave (core.middleware), as Django's templates show them, and in UTC without one."""
+    job = studio["song"]
+    created = datetime(2026, 1, 15, 12, 30, 5, tzinfo=UTC)
+    Job.objects.filter(pk=job.pk).update(created=created, completed=created + timedelta(seconds=72))
+    client.force_login(alice)
+    utc = client.get(f"/history/{job.code}/").text
+    assert '<time datetime="2026-01-15T12:30:05+00:00" title="Jan. 15, 2026, 12:30 p.m. (UTC)">' in utc
+    client.cookies["tz"] = "Europe/Berlin"
+    text = client.get(f"/history/{job.code}/").text
+    assert '<time datetime="2026-01-15T13:30:05+01:00" title="Jan. 15, 2026, 1:30 p.m. (CET)">' in text
+    # The timeline: created, then completed 72 seconds later.
+    assert 'Jan 15, 2026, 13:30:05 <span class="muted">CET</span></time>' in text
+    assert 'Jan 15, 2026, 13:31:17 <span class="muted">CET</span></time> <span class="muted">after 1 min 12 s' in text
+
+
 # --- actions: who may ---------------------------------------------------------------------------
 
 

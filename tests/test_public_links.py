@@ -4,6 +4,8 @@ wrong tokens."""
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from history.models import Job
 from public_links.models import PublicLink, digest
@@ -180,6 +182,20 @@ def test_the_job_page_offers_the_link_to_the_owner_only(client, world, role):
     link = PublicLink.objects.get(job=song)
     assert f'value="http://testserver{link.path}"' in page
     assert 'data-copy="public-link-url"' in page and "Revoke the link" in page
+
+
+def test_the_job_page_reads_its_public_link_with_the_job(client, world):
+    """The owner's card takes the link from the job's own query (a join), with or without a link."""
+    song = world["song"]
+    client_for(client, world, "owner")
+    for made in (False, True):
+        if made:
+            PublicLink.objects.create(job=song, created_by=world["users"]["owner"])
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(song.get_absolute_url()).content.decode()
+        assert ("Revoke the link" in page) == made and ("Create a public link" in page) != made
+        links = [q["sql"] for q in queries.captured_queries if "public_links_publiclink" in q["sql"]]
+        assert len(links) == 1 and '"history_job"' in links[0]
 
 
 def test_the_admin_lists_links_without_their_token(admin_client, world):

@@ -3,6 +3,7 @@ real APIs (tests/captures/, DESIGN.md "Real provider answers"): one test per qui
 
 import importlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import unescape
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 import responses
 from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from history.importer import import_task_ids
@@ -266,7 +269,15 @@ def test_the_job_page_shows_tracks_model_and_lineage_both_ways(alice, alice_clie
     parent_record = task("kie_record_info_callback_exception")
     responses.replace(responses.GET, RECORD_INFO, json=capture("kie_record_info_source_urls_only"))
     parent, child = stored(credential, [parent_record, Apikley("k").job("c4d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5")])
-    page = unescape(alice_client.get(parent.get_absolute_url()).content.decode())
+    with CaptureQueriesContext(connection) as queries:
+        page = unescape(alice_client.get(parent.get_absolute_url()).content.decode())
+        alice_client.get(child.get_absolute_url())
+    # The lineage reads what it shows of the jobs it links (history.lineage.LINKED): no field later.
+    assert not [
+        q
+        for q in queries.captured_queries
+        if re.match(r'SELECT "history_job"\."id", "history_job"\."\w+" FROM', q["sql"])
+    ]
     assert "chirp-crow" in page and ">V5" in page
     assert page.count('class="tag"') == 4 and "0a1b2c3d-1111-4aaa-8bbb-000000000002" in page
     assert "Neon rain on empty streets" in page

@@ -261,3 +261,9 @@ def test_access_helpers(world):
     assert [access.can_refresh(m.user, job) for m in (owner, admin, member, viewer)] == [True, True, True, False]
     assert [access.can_act(m.user, job) for m in (owner, admin, member, viewer)] == [True, False, False, False]
     assert not access.can_refresh(world["users"]["outsider"], job)
+    # The same answers from the roles a caller read already (annotations.access.roles_seeing).
+    from annotations.access import roles_seeing
+
+    seen = [access.can_refresh(m.user, job, roles=roles_seeing(m.user, job).values()) for m in members.values()]
+    assert seen == [access.can_refresh(m.user, job) for m in members.values()]
+    assert not access.can_refresh(world["users"]["outsider"], job, roles=[])

@@ -1,5 +1,7 @@
 """Small presentation helpers for the history's templates: what to play and show for a job,
-durations, credits and pretty JSON."""
+durations, credits and pretty JSON. Django's templates use `credits` and `{% icon %}`; the
+rest are plain functions for the Jinja2 templates (history.views.detail_context, the row
+cache, config.jinja's filters)."""
 
 import functools
 import json
@@ -24,7 +26,6 @@ def _playable(item: dict) -> str:
     return item.get("url") or item.get("stream_url") or ""
 
 
-@register.filter
 def media(job) -> dict:
     """What a row or page shows of a job: tracks to play, images, and for denoise the
     original (before) beside the result (after). Outputs are dicts stored by history.sync."""
@@ -43,7 +44,6 @@ def media(job) -> dict:
     }
 
 
-@register.filter
 def duration(seconds) -> str:
     """3:07, or 1:02:03 past an hour; empty when unknown."""
     if seconds in (None, "") or isinstance(seconds, bool):
@@ -57,7 +57,6 @@ def duration(seconds) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-@register.filter
 def timeline(job) -> list[dict]:
     """What happened to the job, oldest first: a job imported while it ran was imported before
     it completed, one imported later after. Equal times keep this order."""
@@ -70,7 +69,6 @@ def timeline(job) -> list[dict]:
     return sorted(events, key=lambda event: event["when"])
 
 
-@register.filter
 def took(job) -> str:
     """How long the provider took: "1 min 12 s"."""
     if not job.completed or job.completed < job.created:
@@ -94,12 +92,10 @@ def credits(value) -> str:
     return f"{value:,.0f}" if value == value.to_integral_value() else f"{value.normalize():,f}"
 
 
-@register.filter
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
-@register.filter
 def parameters(job) -> list[tuple[str, str]]:
     """Apikley's generation parameters (`param`, a JSON string in the raw task) as pairs."""
     raw = job.raw if isinstance(job.raw, dict) else {}
@@ -111,7 +107,6 @@ def parameters(job) -> list[tuple[str, str]]:
     return pairs
 
 
-@register.filter
 def lyrics(job) -> list[tuple[str, str]]:
     """AudioPod's timed lyrics (`lrc_content`) as (time, line) pairs; untimed lines keep "".
     (Jobs stored before `details` existed have them in the raw record only.)"""
@@ -130,7 +125,6 @@ def lyrics(job) -> list[tuple[str, str]]:
     return lines
 
 
-@register.filter
 def downloads(output: dict) -> list[tuple[str, str]]:
     """Every format of an output to download: (label, URL), Genboard's archived copy first,
     then the renditions the provider named (AudioPod's mp3, wav, flac), then the output's own
@@ -148,7 +142,6 @@ def downloads(output: dict) -> list[tuple[str, str]]:
     return [(label, url) for url, label in links.items()]
 
 
-@register.filter
 def facts(job) -> list[tuple[str, str, str]]:
     """What else the provider's record says, as (label, value, link) for the job page's
     details list, in DETAILS order; a link when the value is a file to fetch."""
@@ -174,7 +167,6 @@ def facts(job) -> list[tuple[str, str, str]]:
     return found
 
 
-@register.filter
 def tag_list(value) -> list[str]:
     """Suno's style tags ("dark synthwave, female vocals") one by one."""
     return [tag.strip() for tag in str(value or "").split(",") if tag.strip()][:24]
