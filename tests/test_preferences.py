@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from preferences import history
 from preferences.models import HistoryPreferences
@@ -142,3 +144,20 @@ def test_the_header_takes_the_sortable_columns_links():
     links = {"created": {"url": "/history/?sort=created", "aria_sort": "descending"}}
     cells = {c["column"].id: (c["url"], c["aria_sort"]) for c in history.header(display, links)}
     assert cells == {"title": ("", ""), "created": ("/history/?sort=created", "descending"), "credits": ("", "")}
+
+
+def test_the_history_reads_the_choices_from_the_cache_and_a_choice_shows_at_once(alice_client, alice):
+    alice_client.get("/history/")
+    with CaptureQueriesContext(connection) as queries:
+        alice_client.get("/history/")
+    assert not [q for q in queries.captured_queries if "preferences_historypreferences" in q["sql"]]
+    # Chosen elsewhere (another browser, the admin): the next page shows it.
+    prefs = HistoryPreferences.objects.create(user=alice, layout="table", columns=["title", "status"])
+    assert "layout-table" in alice_client.get("/history/").text
+    prefs.layout = "cards"
+    prefs.save()
+    assert "layout-cards" in alice_client.get("/history/").text
+    HistoryPreferences.objects.filter(pk=prefs.pk).update(layout="table")  # no signal: the cached copy stays
+    assert "layout-cards" in alice_client.get("/history/").text
+    prefs.delete()
+    assert "layout-cards" in alice_client.get("/history/").text
