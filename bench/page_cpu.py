@@ -28,13 +28,18 @@ from statistics import median
 from benchenv import PG, production_env, start_django
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reuse", required=True, help="a seeded PostgreSQL database's name")
+def add_page_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which page, on which database: this script's and bench/page_instructions.py's."""
+    parser.add_argument("--reuse", required=True, help="a seeded PostgreSQL database's name (bench/history_bench.py)")
     parser.add_argument("--url", required=True, help="the page's address, or `job` for a song's page")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--htmx", action="store_true", help="as htmx asks it (a next page: the rows fragment)")
     kind.add_argument("--results", action="store_true", help="as the filter form asks it (the results region)")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_page_arguments(parser)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--user", default="big")
     parser.add_argument("--redis", help="the cache and sessions in this Redis, as production runs")

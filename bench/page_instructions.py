@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from page_cpu import add_page_arguments
+
 ROOT = Path(__file__).resolve().parent.parent
 TOTAL = re.compile(r"^(?:summary|totals): (\d+)", re.MULTILINE)
 FEW, MANY = 5, 25
@@ -28,11 +30,7 @@ FEW, MANY = 5, 25
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reuse", required=True, help="a seeded PostgreSQL database's name (bench/history_bench.py)")
-    parser.add_argument("--url", required=True, help="the page's address, or `job` for a song's page")
-    kind = parser.add_mutually_exclusive_group()
-    kind.add_argument("--htmx", action="store_true", help="as htmx asks it (a next page: the rows fragment)")
-    kind.add_argument("--results", action="store_true", help="as the filter form asks it (the results region)")
+    add_page_arguments(parser)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="the cache and sessions' Redis")
     parser.add_argument("checkouts", nargs="*", type=Path, default=[ROOT])
     return parser.parse_args()
