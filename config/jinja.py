@@ -24,7 +24,7 @@ from django.utils.timezone import template_localtime
 from jinja2 import Environment
 
 from core import pages
-from history.templatetags import history_extras
+from history import presentation
 from providers.templatetags import balances
 
 
@@ -63,13 +63,13 @@ FILTERS = {
     "pluralize": defaultfilters.pluralize,
     "yesno": defaultfilters.yesno,
     "linebreaksbr": defaultfilters.linebreaksbr,  # escapes, then marks safe, as autoescaped
-    "credits": history_extras.credits,
-    "duration": history_extras.duration,
+    "credits": presentation.credits,
+    "duration": presentation.duration,
     "balance_text": balances.balance_text,
     "low_balance": balances.low_balance,
     # A job's page and its public page (templates/jinja2/history/panel.html), an export's.
-    "downloads": history_extras.downloads,
-    "tag_list": history_extras.tag_list,
+    "downloads": presentation.downloads,
+    "tag_list": presentation.tag_list,
     "field_group": pages.field_group,
     "filesizeformat": defaultfilters.filesizeformat,
 }
@@ -80,6 +80,6 @@ def environment(**options) -> Environment:
     options.pop("autoescape", None)
     env = Environment(autoescape=True, **options)
     # The icons, as `{{ icon("star") }}`: history/icon.html rendered once per process.
-    env.globals.update(icon=history_extras.icon, url=url, static=static)
+    env.globals.update(icon=presentation.icon, url=url, static=static)
     env.filters.update(FILTERS)
     return env

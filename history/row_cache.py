@@ -50,7 +50,7 @@ from providers.registry import CHOICES
 from teams import access
 
 from .models import Job
-from .templatetags.history_extras import credits, duration, media
+from .presentation import credits, duration, media
 
 # Jinja2 templates (templates/jinja2/, config/jinja.py): rendered by the thousand.
 ROW_TEMPLATE = "history/row.html"
@@ -58,7 +58,7 @@ ROW_TEMPLATE = "history/row.html"
 TABLE_ROW_TEMPLATE = "history/row_table.html"
 # Imported by the rows: its source is part of the template digest too.
 ROW_INCLUDES = ["annotations/star.html"]
-# The job's columns that a row shows (row.html, row_table.html, row_values(), history_extras.media)
+# The job's columns that a row shows (row.html, row_table.html, row_values(), history.presentation.media)
 # and its archived files' (archive.display): the database hashes them (with_digest). Keep them
 # covering every field those read: tests/test_row_cache.py changes each one.
 SHOWN_COLUMNS = [
@@ -100,7 +100,7 @@ def jinja():
 
 
 def row_media(job: Job) -> dict:
-    """What the row plays and shows of the job's files (history_extras.media: the outputs and
+    """What the row plays and shows of the job's files (history.presentation.media: the outputs and
     inputs with their archived copies and archive states), made once per job and request."""
     if not hasattr(job, "_row_media"):
         job._row_media = media(job)

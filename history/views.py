@@ -49,9 +49,9 @@ from .forms import ImportForm, RenameForm, rejected_text
 from .importer import import_task_ids
 from .lineage import lineage
 from .models import Export, Job, SyncRun
+from .presentation import facts, lyrics, media, parameters, pretty_json, timeline
 from .sorting import list_url
 from .tasks import enqueue_sync
-from .templatetags.history_extras import facts, lyrics, media, parameters, pretty_json, timeline
 
 PAGE_SIZE = 50
 # The filter form targets this element: its answer is the page's body, not just rows.

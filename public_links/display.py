@@ -1,4 +1,4 @@
-"""What a job's public page shows of its media: the job page's outputs (history_extras.media),
+"""What a job's public page shows of its media: the job page's outputs (history.presentation.media),
 with every archived file served through the link's own file route instead of /files/<id>/
 (which needs a log-in). The original upload of a denoise job (an input) is left out: the
 public page shows what the job made."""
@@ -6,7 +6,7 @@ public page shows what the job made."""
 from django.urls import reverse
 
 from archive.display import files_of
-from history.templatetags.history_extras import media
+from history.presentation import media
 
 from .models import PublicLink
 

@@ -13,7 +13,7 @@ from archive import views as archive_views
 from archive.models import ArchivedFile
 from core.pages import render_page
 from history.models import Job
-from history.templatetags.history_extras import lyrics
+from history.presentation import lyrics
 from teams import access, audit
 
 from . import limits

@@ -1,7 +1,6 @@
-"""Small presentation helpers for the history's templates: what to play and show for a job,
-durations, credits and pretty JSON. Django's templates use `credits` and `{% icon %}`; the
-rest are plain functions for the Jinja2 templates (history.views.detail_context, the row
-cache, config.jinja's filters)."""
+"""Small presentation helpers for the history's Jinja2 templates: what to play and show for a
+job, durations, credits, pretty JSON and the icons (history.views.detail_context, the row
+cache, config.jinja's filters and globals)."""
 
 import functools
 import json
@@ -10,14 +9,11 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from django import template
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 
 from archive import display
 from providers.records import DETAILS, json_object
-
-register = template.Library()
 
 LRC_LINE = re.compile(r"^\[(\d{1,3}):(\d{2})(?:[.:]\d{1,3})?\](.*)$")
 
@@ -83,7 +79,6 @@ def took(job) -> str:
     return f"{hours} h {minutes} min"
 
 
-@register.filter
 def credits(value) -> str:
     """12, 12.5 or 1,250 — never 12.0000."""
     if value is None:
@@ -172,7 +167,6 @@ def tag_list(value) -> list[str]:
     return [tag.strip() for tag in str(value or "").split(",") if tag.strip()][:24]
 
 
-@register.simple_tag
 def icon(name: str) -> str:
     """history/icon.html for `name`, rendered once per process: a row draws two or three
     glyphs, and an include per glyph was a good part of a row's rendering time."""
