@@ -55,7 +55,9 @@ def panel_context(
 
 
 def _panel(request, job: Job, status: int = 200, **context):
-    return render(request, "annotations/panel.html", panel_context(request, job, **context), status=status)
+    return render(
+        request, "annotations/panel.html", panel_context(request, job, **context), status=status, using="jinja2"
+    )
 
 
 @require_POST
@@ -65,7 +67,7 @@ def star(request, code):
     on = request.POST.get("on", "1") == "1"
     bulk.star(request.user, Job.objects.filter(pk=job.pk), on=on)
     if request.htmx:
-        return render(request, "annotations/star.html", {"job": job, "starred": on, "title": str(job)})
+        return render(request, "annotations/star.html", {"job": job, "starred": on, "title": str(job)}, using="jinja2")
     return redirect(_next(request, job))
 
 

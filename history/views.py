@@ -135,7 +135,8 @@ def visible_keys(user, *, whole: bool = True) -> list[Credential]:
 
 
 def owned(keys: list[Credential], user) -> list[Credential]:
-    """The person's own among the visible keys, as the history lists them."""
+    """The person's own among the visible keys, in the keys' own order (Credential.Meta.ordering,
+    as Credential.objects.owned_by() gives them): visible_keys() reads them by id."""
     return sorted((key for key in keys if key.owner_id == user.pk), key=lambda key: (key.provider, key.label))
 
 
@@ -395,10 +396,10 @@ def _answer(request, job: Job, rename_form: RenameForm | None = None):
     job = _visible_job(request, job.code, for_row=as_row, for_page=not as_row)  # as stored now
     if as_row:
         row = row_cache.rows_html(request, [job])[0]
-        live = render_to_string("history/messages_oob.html", {"messages": get_messages(request)}, request)
+        live = render_to_string("history/messages_oob.html", {"messages": get_messages(request)}, request, "jinja2")
         return HttpResponse(row + live)
     context = {**detail_context(request, job, rename_form), "oob": True, "messages": get_messages(request)}
-    return render(request, "history/panel.html", context)
+    return render(request, "history/panel.html", context, using="jinja2")
 
 
 @require_POST

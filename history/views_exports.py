@@ -21,7 +21,7 @@ def export_page(request, code):
     job = get_object_or_404(Export, code=code, owner=request.user)
     context = {"job": job, "stalled": export_jobs.stalled(job), "poll_seconds": POLL_SECONDS}
     if request.htmx:
-        return render(request, "history/export_progress.html", context)
+        return render(request, "history/export_progress.html", context, using="jinja2")
     title = f"Export of your history ({job.get_format_display()})"
     return render_page(request, "history/export.html", context, title=title, page_class="page-narrow")
 
