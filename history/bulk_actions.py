@@ -307,9 +307,9 @@ def tag_choices(members: list[Member]) -> dict:
     tag's suggestion ("name · team") whole. `members`: the person's memberships with their
     teams, by team name, as the page read them for its tabs too (saved_views.access.memberships).
     No query: the suggestions themselves come when the field is first focused (tag_names)."""
-    teams = [member.team for member in members if member.role in TAGGING_ROLES]
-    longest_team = max((len(TEAM_MARK + label) for label in team_naming.labels(teams).values()), default=0)
-    return {"teams": team_naming.choices(teams), "max_length": NAME_MAX + longest_team}
+    teams = team_naming.choices([member.team for member in members if member.role in TAGGING_ROLES])
+    longest_team = max((len(TEAM_MARK + label) for _, label in teams), default=0)
+    return {"teams": teams, "max_length": NAME_MAX + longest_team}
 
 
 @require_GET
