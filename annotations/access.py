@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from core.sql import placeholders
 from history.models import Job
 from teams.access import RANK
 from teams.models import Member, Share, Team
@@ -124,7 +125,7 @@ def tags_for_page(user, job: Job, seeing: dict[Team, str]) -> list[Tag]:
         template += TEAMS_TAGS_ON_JOB
         params += [*viewing, job.pk]
     template += " ORDER BY tag.name, tag.id"
-    sql = marks.sql(template, taggable=marks.placeholders(len(taggable)), viewing=marks.placeholders(len(viewing)))
+    sql = marks.sql(template, taggable=placeholders(len(taggable)), viewing=placeholders(len(viewing)))
     tags = list(Tag.objects.raw(sql, params))
     for tag in tags:
         if tag.team_id is not None:

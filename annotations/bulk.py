@@ -11,6 +11,7 @@ from django.db import connections, router, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from core.sql import placeholders
 from history.models import JobQuerySet
 from teams.models import Share
 
@@ -69,7 +70,7 @@ def _insert_select(model, constants: dict, jobs: QuerySet) -> int:
     select, params = chosen.query.get_compiler(using=using).as_sql()
     columns = ", ".join(quote(fields[name].column) for name in [*constants, "job_id", "job_created"])
     values = [fields[name].get_db_prep_save(value, connection) for name, value in constants.items()]
-    slots = ", ".join(["%s"] * len(values))
+    slots = placeholders(len(values))
     unique = next(c for c in model._meta.constraints if getattr(c, "fields", None) and "job" in c.fields)
     conflict = ", ".join(quote(fields[model._meta.get_field(name).attname].column) for name in unique.fields)
     # SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT (its parser would

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from core.sql import placeholders
 from history.models import Job
 from teams.models import Member, Share, Team
 
@@ -61,17 +62,13 @@ ORDER = " ORDER BY 2, 4, 6"
 
 def sql(template: str, **slots: str) -> str:
     """A statement over these models' tables (their names from Django's metadata), its other
-    slots filled (placeholders(), columns): every value is a parameter. annotations.access
+    slots filled (core.sql.placeholders(), columns): every value is a parameter. annotations.access
     writes its statements with it too."""
     tables = {
         model.__name__.lower(): connection.ops.quote_name(model._meta.db_table)
         for model in (Star, Note, Tag, JobTag, Job, Team, Member, Share)
     }
     return template.format(**tables, **slots)
-
-
-def placeholders(count: int) -> str:
-    return ", ".join(["%s"] * count)
 
 
 def for_jobs(user, job_ids: list[int], *, tags: bool = True) -> dict[int, Marks]:

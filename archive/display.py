@@ -11,6 +11,7 @@ from django.db import connection
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from core.sql import placeholders
 from history.models import Job
 from providers.registry import PROVIDERS
 
@@ -50,7 +51,7 @@ def _files_sql(jobs: int) -> str:
     quote = connection.ops.quote_name
     meta = ArchivedFile._meta
     columns = ", ".join(quote((meta.pk if name == "pk" else meta.get_field(name)).column) for name in FIELDS)
-    return FILES.format(columns=columns, table=quote(meta.db_table), jobs=", ".join(["%s"] * jobs))
+    return FILES.format(columns=columns, table=quote(meta.db_table), jobs=placeholders(jobs))
 
 
 def files_of(job: Job) -> list[ArchivedFile]:

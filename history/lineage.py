@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from core.sql import placeholders
+
 from . import search
 from .models import Job
 
@@ -82,7 +84,7 @@ def _any_child(job: Job, refs: list[str]) -> bool:
     of CPU where the query of the visible children (the visibility rule's subquery, the jobs'
     columns) costs 0.9 ms; that query runs only when some job, visible or not, names one of
     `refs`. In SQL, like annotations.marks: every value is a parameter."""
-    sql = ANY_CHILD.format(job=connection.ops.quote_name(Job._meta.db_table), refs=", ".join(["%s"] * len(refs)))
+    sql = ANY_CHILD.format(job=connection.ops.quote_name(Job._meta.db_table), refs=placeholders(len(refs)))
     with connection.cursor() as cursor:
         cursor.execute(sql, [job.provider, *refs, job.pk])
         return cursor.fetchone() is not None

@@ -20,6 +20,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from core.sql import placeholders
 from providers.models import Credential
 
 from .models import SyncRun
@@ -86,7 +87,7 @@ def runs(keys: list[Credential]) -> tuple[list[SyncRun], list[SyncRun]]:
         return [], []
     quote = connection.ops.quote_name
     columns = ", ".join(f"run.{quote(field.column)}" for field in SyncRun._meta.concrete_fields)
-    sql = RUNS.format(columns=columns, run=quote(SyncRun._meta.db_table), keys=", ".join(["%s"] * len(keys)))
+    sql = RUNS.format(columns=columns, run=quote(SyncRun._meta.db_table), keys=placeholders(len(keys)))
     params = [*(key.pk for key in keys), *UNDER_WAY, timezone.now() - ACTIVE_RUN_WINDOW, *FINISHED, *FINISHED]
     by_pk = {key.pk: key for key in keys}
     found = list(SyncRun.objects.raw(sql, params))

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import connections, models, router
 
+from core.sql import placeholders
+
 # Types whose Python value is already what the database driver takes.
 PLAIN = {
     "AutoField",
@@ -66,7 +68,7 @@ def insert_ignoring_conflicts(model: type[models.Model], rows: list[dict[str, An
     columns = ", ".join(quote(fields[n].column) for n in names)
     # Identifiers come from the model's metadata, quoted; every value is a parameter.
     table, keys = quote(model._meta.db_table), ", ".join(quote(fields[c].column) for c in conflict)
-    slots = ", ".join(["%s"] * len(names))
+    slots = placeholders(len(names))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({slots}) ON CONFLICT ({keys}) DO NOTHING"  # noqa: S608
     adapt = _adapters(model, names, connection)
     params = [[a(row[n]) for a, n in zip(adapt, names, strict=True)] for row in rows]

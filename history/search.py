@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from django.db import OperationalError, connections
 from django.db.models import Q, QuerySet
 
+from core.sql import placeholders
+
 logger = logging.getLogger(__name__)
 
 # Trigram indexes find terms of at least this many characters.
@@ -102,10 +104,10 @@ def fts_candidates(using: str, term: str) -> list[int] | None:
     The same statement checks that the triggers keeping the table in step still exist: a
     migration that rebuilds history_job on SQLite drops them, and a stale index would hide
     new jobs from search. Then (-1 among the ids) search scans, and says why in the log."""
-    placeholders = ", ".join(["%s"] * len(FTS_TRIGGERS))
+    slots = placeholders(len(FTS_TRIGGERS))
     sql = (
         "SELECT -1 WHERE (SELECT count(*) FROM sqlite_master "  # noqa: S608 (names are constants)
-        f"WHERE type = 'trigger' AND name IN ({placeholders})) < {len(FTS_TRIGGERS)} "
+        f"WHERE type = 'trigger' AND name IN ({slots})) < {len(FTS_TRIGGERS)} "
         f"UNION ALL SELECT * FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)"
     )
     try:
