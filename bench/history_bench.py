@@ -509,34 +509,48 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def timed(requests: int, call, before=None, warm: int = 3) -> dict:
+    return timed_together(requests, [call], before, warm)[0]
+
+
+def timed_together(requests: int, calls: list, before=None, warm: int = 3) -> list[dict]:
+    """Each call's figures, the calls timed in turn, round after round: on a shared machine
+    whose speed drifts from minute to minute, every call meets the same drift, so their
+    figures compare (timed one after the other, the last could run on a slower machine)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(warm):
-        if before:
-            before()
-        call()
-    times, cpu = [], []
+    for call in calls:
+        for _ in range(warm):
+            if before:
+                before()
+            call()
+    times, cpu = [[] for _ in calls], [[] for _ in calls]
     for _ in range(requests):
+        for n, call in enumerate(calls):
+            if before:
+                before()
+            started, started_cpu = time.perf_counter(), time.process_time()
+            call()
+            times[n].append((time.perf_counter() - started) * 1000)
+            cpu[n].append((time.process_time() - started_cpu) * 1000)
+    figures = []
+    for n, call in enumerate(calls):
         if before:
             before()
-        started, started_cpu = time.perf_counter(), time.process_time()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    if before:
-        before()
-    with CaptureQueriesContext(connection) as queries:
-        outcome = call()
-    return {
-        "p50": percentile(times, 50),
-        "p95": percentile(times, 95),
-        # This process's CPU (with SQLite, the database's work too): what a loaded machine's
-        # other processes change least.
-        "cpu95": percentile(cpu, 95),
-        "queries": len(queries.captured_queries),
-        **(outcome if isinstance(outcome, dict) else {}),
-    }
+        with CaptureQueriesContext(connection) as queries:
+            outcome = call()
+        figures.append(
+            {
+                "p50": percentile(times[n], 50),
+                "p95": percentile(times[n], 95),
+                # This process's CPU (with SQLite, the database's work too): what a loaded
+                # machine's other processes change least.
+                "cpu95": percentile(cpu[n], 95),
+                "queries": len(queries.captured_queries),
+                **(outcome if isinstance(outcome, dict) else {}),
+            }
+        )
+    return figures
 
 
 def measure(args: argparse.Namespace) -> list[dict]:
@@ -622,14 +636,16 @@ def measure(args: argparse.Namespace) -> list[dict]:
 
         return call
 
+    # The fragments are timed together (timed_together), the first and the deep page of each.
     hx = {"HX-Request": "true"}
+    pages = []  # (result without its figures, call)
     for name, params in scenarios:
         if not want("fragment: " + name):
             continue
         qs = ordered(big, params)
         total = qs.count()
-        first = timed(args.requests, get(list_url(params), hx))
-        results.append({"name": "fragment: " + name, "page": 1, "matching": total, **first})
+        first = {"name": "fragment: " + name, "page": 1, "matching": total}
+        pages.append((first, get(list_url(params), hx)))
         # Page 2,000, or the last full page of a shorter list (a page of a few rows renders
         # faster whatever its query costs).
         page = min(DEEP, total // PAGE)
@@ -637,9 +653,12 @@ def measure(args: argparse.Namespace) -> list[dict]:
             sort = sorting.get(params.get("sort"))
             last = qs[(page - 1) * PAGE - 1]
             url = list_url({**params, "cursor": sorting.make_cursor(sort, last)})
-            deep = timed(args.requests, get(url, hx))
-            results.append({"name": "fragment: " + name, "page": page, "matching": total, **deep, "vs": first})
-        print(f"  measured fragment: {name}", file=sys.stderr)
+            pages.append(({"name": "fragment: " + name, "page": page, "matching": total, "vs": first}, get(url, hx)))
+    for (result, _), figures in zip(pages, timed_together(args.requests, [call for _, call in pages]), strict=True):
+        result.update(figures)
+        results.append(result)
+    if pages:
+        print(f"  measured {len(pages)} fragments, in turn", file=sys.stderr)
 
     for name, params, cold in [
         ("all, cold cache", {}, True),
@@ -774,22 +793,25 @@ def report(results: list[dict], args: argparse.Namespace, migrated: float) -> No
     print(f"\n{title}; {args.requests} timed requests per line, after 3 warm-up; migrate {migrated:.1f} s")
     columns = (
         ("page", 5), ("matching", 9), ("rows", 4), ("queries", 7), ("p50 ms", 8), ("p95 ms", 8), ("cpu p95", 8),
-        ("deep/1st", 9),
+        ("deep/1st", 9), ("/cards", 6),
     )  # fmt: skip
     header = f"{'what':<44} " + " ".join(f"{name:>{width}}" for name, width in columns)
     print(header)
     print("-" * len(header))
     print(
         "(rows: job rows in the answer, or its HTTP status when not 200; cpu p95: this process's CPU ms;"
-        " deep/1st: p95 of a deep page over page 1's, and of its CPU)"
+        " deep/1st: p95 of a deep page over page 1's, and of its CPU; /cards: p95 over the cards layout's"
+        " first page, unfiltered)"
     )
+    cards = next((r for r in results if r["name"] == "fragment: all" and r["page"] == 1), None)
     for r in results:
         ratio = f"{r['p95'] / r['vs']['p95']:.2f}/{r['cpu95'] / r['vs']['cpu95']:.2f}" if r.get("vs") else ""
         matching = f"{r['matching']:,}" if "matching" in r else ""
+        over = f"{r['p95'] / cards['p95']:.2f}" if cards and r["name"].startswith("fragment: ") else ""
         rows = r.get("rows", "") if r.get("status", 200) == 200 else r["status"]
         print(
             f"{r['name']:<44} {r['page']:>5} {matching:>9} {rows:>4} {r['queries']:>7} "
-            f"{r['p50']:>8.1f} {r['p95']:>8.1f} {r['cpu95']:>8.1f} {ratio:>9}"
+            f"{r['p50']:>8.1f} {r['p95']:>8.1f} {r['cpu95']:>8.1f} {ratio:>9} {over:>6}"
         )
     if args.json:
         for r in results:
