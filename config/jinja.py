@@ -4,8 +4,8 @@ It renders the history's pages (the list, its rows and regions, a job's page): t
 asked for on every scroll, filter and click. Django's template engine spent about 0.3 ms a
 row on the rows and 6.5 ms on the list page around them, most of those pages' CPU
 (bench/page_cpu.py); Jinja2 compiles a template to Python code and renders the same markup in
-a fraction of that. The site's frame (templates/base.html) and its other pages stay in
-Django's templates: a page here is a Jinja2 body inside a Django shell (core.pages.render_page).
+a fraction of that. The site's frame is here too (frame.html, core.pages), round these pages
+and round the other pages, which stay in Django's templates (templates/base.html).
 
 The filters below are Django's own, as its template engine applies them: a date shown in the
 current timezone (the person's, core.middleware), numbers and plurals in its wording.
@@ -21,6 +21,7 @@ from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.timezone import template_localtime
+from django_htmx.jinja import htmx_script
 from jinja2 import Environment
 
 from core import pages
@@ -80,6 +81,6 @@ def environment(**options) -> Environment:
     options.pop("autoescape", None)
     env = Environment(autoescape=True, **options)
     # The icons, as `{{ icon("star") }}`: history/icon.html rendered once per process.
-    env.globals.update(icon=presentation.icon, url=url, static=static)
+    env.globals.update(icon=presentation.icon, url=url, static=static, htmx_script=htmx_script)
     env.filters.update(FILTERS)
     return env

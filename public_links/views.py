@@ -57,7 +57,7 @@ def page(request, token):
     context = {"job": link.job, "m": public_media(link), "lines": lyrics(link.job)}
     title = link.job.title or "Untitled job"
     return _noindex(
-        render_page(request, "public_links/page.html", context, title=title, frame="public_links/frame.html")
+        render_page(request, "public_links/page.html", context, title=title, frame_template="public_links/frame.html")
     )
 
 
