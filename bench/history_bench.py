@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/history_bench.py [--database sqlite|postgres] [--users 1000]
         [--big 100000] [--total 1000000] [--requests 30] [--json out.json] [--keep | --reuse WHERE]
-        [--explain]
+        [--explain] [--redis redis://127.0.0.1:6379/12]
 
 It makes a throwaway database (a SQLite file in a temporary directory, or a fresh PostgreSQL
 database on 127.0.0.1 that it creates and drops), migrates it, and seeds `--total` jobs across
@@ -17,7 +17,9 @@ gets statistics only if the application's own code or migrations gather them (`-
 forces an ANALYZE, to see what statistics change).
 
 Then, in this process, with Django's test Client as the big user, it times each request
-(p50/p95 over `--requests` runs after warm-up) and counts its queries: the rows fragment
+(p50/p95 over `--requests` runs after warm-up; the fragments in turn, round after round) and
+counts its queries, with the cache in the database as a default install has it (`--redis`:
+in Redis, as production runs): the rows fragment
 (HX-Request), first page and deep (page 2,000, or the last page of a shorter filtered list:
 the cursor of its previous page's last row is built once with an OFFSET), unfiltered, with
 each filter and with search, in the table layout, and each sort (history.sorting), and with the big user's own
@@ -136,6 +138,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--only", help="measure only scenarios whose name contains this (comma-separated: any)")
     parser.add_argument("--explain", action="store_true", help="print the plans of the sort walks")
+    parser.add_argument(
+        "--redis", help="the cache and sessions in this Redis database, as production runs (emptied by cold figures)"
+    )
     parser.add_argument("--stars", type=int, default=1000, help="jobs the big user starred (app annotations)")
     parser.add_argument("--tagged", type=int, default=2000, help="jobs the big user tagged `keeper`")
     where = parser.add_mutually_exclusive_group()
@@ -157,9 +162,12 @@ def main() -> None:
             pg_admin(f'CREATE DATABASE "{name}"')
             created_pg = name
         os.environ["DATABASE_URL"] = PG + name
-    # Plain HTTP inside the process and the database cache, as a default install has.
+    # Plain HTTP inside the process and the database cache, as a default install has (or
+    # Redis, as production runs).
     production_env(tmp, SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
     os.environ.pop("REDIS_URL", None)
+    if args.redis:
+        os.environ["REDIS_URL"] = args.redis
     try:
         run(args)
     finally:
