@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotations import access as annotation_access
 from annotations.views import panel_context as marks_context
 from archive.display import attach as attach_archive
+from core import sql as core_sql
 from core.pages import render_page
 from core.redirects import posted_next
 from preferences.history import display_for
@@ -61,10 +62,6 @@ RESULTS_TARGET = "history-results"
 STRIP_TARGET = "dash"
 # More visible keys than this, and one walk down the whole history by date beats a walk per key.
 MAX_KEY_WALKS = 50
-# Stands for the key in the one compiled walk of page_rows(), and for the person in the
-# statement of visible_keys(): no row has a negative id (and it is inside an integer column's
-# range, which Django checks when it compiles a lookup).
-STAND_IN = -2_147_483_000
 
 
 @vary_on_headers("HX-Request", "HX-Target")
@@ -145,17 +142,14 @@ def visible_keys(user, *, whole: bool = True) -> list[Credential]:
 
 
 @functools.cache
-def _visible_keys_statement(alias: str, whole: bool) -> tuple[str, list, set[int]]:
-    """visible_keys()'s statement, compiled once for a stand-in person (Django's compiler
-    costs a quarter of a millisecond each time, more than the database's answer): its SQL, its
-    parameters, and which of them are the person."""
-    someone = get_user_model()(pk=STAND_IN)
+def _visible_keys_statement(alias: str, whole: bool) -> tuple[str, tuple, frozenset[int]]:
+    """visible_keys()'s statement, compiled once for a stand-in person (core.sql.compiled)."""
+    someone = get_user_model()(pk=core_sql.STAND_IN)
     keys = Credential.objects.using(alias).history_visible_to(someone).order_by("pk")
     keys = keys.annotate(owner_name=F(f"owner__{get_user_model().USERNAME_FIELD}"))
     if not whole:
         keys = keys.only("owner_id", "provider", "label")
-    sql, params = keys.query.get_compiler(using=alias).as_sql()
-    return sql, list(params), {i for i, value in enumerate(params) if value == STAND_IN}
+    return core_sql.compiled(keys)
 
 
 def owned(keys: list[Credential], user) -> list[Credential]:
@@ -211,25 +205,20 @@ def page_rows(filters: JobFilter, cursor: sorting.Cursor | None, keys: list[Cred
     if not keys:
         return []
     per_key = filters.search_plan.per_key and len(keys) <= MAX_KEY_WALKS
-    compiled = []
-    visible = matching.filter(credential_id__in=[STAND_IN] if per_key else keys)
+    statements = []
+    visible = matching.filter(credential_id__in=[core_sql.STAND_IN] if per_key else keys)
     for walk in sorting.walks(sort, visible, cursor, filters.marks_walk):
         try:
-            page = walk.values("pk", value=F(sort.field))[: PAGE_SIZE + 1]
-            sql, walk_params = page.query.get_compiler(using=matching.db).as_sql()
+            statements.append(core_sql.compiled(walk.values("pk", value=F(sort.field))[: PAGE_SIZE + 1]))
         except EmptyResultSet:  # a search that matched nothing
             return []
-        walk_params = list(walk_params)
-        compiled.append((sql, walk_params, [i for i, value in enumerate(walk_params) if value == STAND_IN]))
     # Every key's walk is the same statement but for the key: compiled once (compiling is
     # most of a page's CPU once rows come from the cache), the key put in its place.
     parts, params = [], []
     for key in keys if per_key else [None]:
-        for sql, walk_params, slots in compiled:
+        for sql, walk_params, slots in statements:
             parts.append(f"SELECT * FROM ({sql}) AS walk{len(parts)}")  # noqa: S608 (see below)
-            for i in slots:
-                walk_params[i] = key
-            params.extend(walk_params)
+            params.extend(core_sql.filled(walk_params, slots, key))
     # Raw SQL only to join the walks and take the page's ids from them by (value, id), which
     # both databases do from the walks' own columns, before reading any job's row: read whole,
     # the 9 to 18 walks' 450 to 900 rows cost PostgreSQL 2 to 4 ms (QuerySet.union() refuses
