@@ -142,6 +142,26 @@ def test_tabs_come_all_jobs_first_then_mine_then_each_team(client, world, alice)
     assert places == sorted(places)
 
 
+def test_a_team_joined_after_the_memberships_were_read_waits_for_the_next_page(rf, world, alice):
+    """The tabs read the views by a statement of their own: a team joined between the two
+    reads is left out of this page's tabs (its team is not among the memberships given), not
+    an error."""
+    from saved_views import access, tabs
+
+    members = access.memberships(alice)
+    other = Team.objects.create(name="Another", slug="another")
+    Member.objects.create(team=other, user=alice, role="viewer")
+    SavedView.objects.create(user=alice, team=other, name="Another view", query="kind=audio")
+    request = rf.get("/history/")
+    request.user = alice
+    names = [view.name for group in tabs.context(request, members, {})["groups"] for view in group["views"]]
+    assert names == ["Mine only", "Failed songs", "Newest"]
+    later = [
+        view.name for group in tabs.context(request, access.memberships(alice), {})["groups"] for view in group["views"]
+    ]
+    assert later == ["Mine only", "Another view", "Failed songs", "Newest"]
+
+
 def test_opening_a_view_is_the_history_with_its_parameters_and_its_tab_active(client, world):
     view = world["team_view"]
     response = client_for(client, world, "viewer").get(view.get_absolute_url())
