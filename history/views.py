@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.exceptions import EmptyResultSet, PermissionDenied
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, F
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -146,7 +146,11 @@ def _visible_keys_statement(alias: str, whole: bool) -> tuple[str, tuple, frozen
     """visible_keys()'s statement, compiled once for a stand-in person (core.sql.compiled)."""
     someone = get_user_model()(pk=core_sql.STAND_IN)
     keys = Credential.objects.using(alias).history_visible_to(someone).order_by("pk")
-    keys = keys.annotate(owner_name=F(f"owner__{get_user_model().USERNAME_FIELD}"))
+    keys = keys.annotate(
+        owner_name=F(f"owner__{get_user_model().USERNAME_FIELD}"),
+        # Whether the person may "Refresh now" its unfinished jobs: no query per key for the rows.
+        refreshable=ExpressionWrapper(access.refreshes_key(core_sql.STAND_IN), output_field=BooleanField()),
+    )
     if not whole:
         keys = keys.only("owner_id", "provider", "label")
     return core_sql.compiled(keys)

@@ -7,6 +7,7 @@ existence is not revealed), read-only members get 403.
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
 from .models import Member, Team
@@ -28,16 +29,27 @@ REFRESH_ROLES = [Member.Role.OWNER, Member.Role.ADMIN, Member.Role.MEMBER]
 def can_refresh(user, job, roles: Iterable[str] | None = None) -> bool:
     """ "Refresh now": the key's owner, or a member (not a viewer) of a team it is shared with.
     `roles`: the person's roles in the teams the key is shared with, when the caller read them
-    already (annotations.access.roles_seeing); else one query."""
+    already (annotations.access.roles_seeing); or the key's `refreshable`, when it was read
+    for this person with refreshes_key() (history.views.visible_keys); else one query."""
     if not user.is_authenticated:
         return False
     if job.credential.owner_id == user.pk:
         return True
     if roles is not None:
         return any(role in REFRESH_ROLES for role in roles)
+    if (known := getattr(job.credential, "refreshable", None)) is not None:
+        return bool(known)  # read with the key (refreshes_key)
     return Member.objects.filter(
         user=user, team__shares__credential_id=job.credential_id, role__in=REFRESH_ROLES
     ).exists()
+
+
+def refreshes_key(user_id) -> Q:
+    """can_refresh()'s rule as a condition on a key (a Credential row): its owner, or a member
+    (not a viewer) of a team it is shared with; for a statement that reads the keys anyway
+    (history.views.visible_keys)."""
+    shared = Member.objects.filter(user_id=user_id, team__shares__credential_id=OuterRef("pk"), role__in=REFRESH_ROLES)
+    return Q(owner_id=user_id) | Exists(shared)
 
 
 def can_act(user, job) -> bool:

@@ -130,6 +130,17 @@ def test_each_viewer_sees_their_own_rights_and_a_changed_role_at_once(client, al
     assert "Refresh now" in row(client, job)
 
 
+def test_whether_one_may_refresh_comes_with_the_keys_not_a_query_per_key(client, bob, carol, shared):
+    """The page reads each key's "Refresh now" right for its viewer with the keys
+    (teams.access.refreshes_key): no query of its own, for a member or a viewer."""
+    for person, shown in ((bob, True), (carol, False)):
+        client.force_login(person)
+        with CaptureQueriesContext(connection) as queries:
+            text = client.get("/history/", headers={"HX-Request": "true"}).text
+        assert ("Refresh now" in text) is shown
+        assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT 1 AS "a" FROM "teams_member"')]
+
+
 def test_a_renamed_owner_shows_under_the_new_name(client, alice, bob, shared):
     client.force_login(bob)
     assert "shared by alice" in row(client, shared["job"])
