@@ -10,6 +10,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.utils.safestring import mark_safe
 
 from core import pages
+from teams.models import Member, Team
 
 
 @pytest.mark.django_db
@@ -30,6 +31,14 @@ def test_django_and_jinja2_pages_share_the_frame(client, alice, url, title, sect
     scripts = re.findall(r"<script [^>]*>", text)
     assert len(scripts) >= 9 and all(f'nonce="{nonce}"' in script for script in scripts)
     assert re.search(r'hx-headers=\'\{"x-csrftoken": "\w{64}"\}\'', text)
+
+
+@pytest.mark.django_db
+def test_a_django_page_s_title_is_escaped_once(client, alice):
+    team = Team.objects.create(name="R&D <lab>", slug="rd")
+    Member.objects.create(team=team, user=alice, role=Member.Role.OWNER)
+    client.force_login(alice)
+    assert "<title>R&amp;D &lt;lab&gt; · Teams · Genboard</title>" in client.get("/teams/rd/").text
 
 
 def test_a_message_shows_once_in_the_frame(rf, alice):

@@ -7,6 +7,7 @@ title, its class, its content) to the site's frame, which Jinja2 draws (core.pag
 The blocks stay blocks: a page that extends base.html fills them as it always has."""
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from core import pages
 
@@ -21,11 +22,13 @@ class FrameNode(template.Node):
         self.title, self.page_class, self.main = title, page_class, main
 
     def render(self, context):
+        # Each block comes out of Django's engine escaped already: marked so (str.strip()
+        # returns a plain str), or Jinja2 would escape it a second time.
         return pages.frame(
             context.get("request"),
             self.main.render(context),
-            title=self.title.render(context).strip(),
-            page_class=self.page_class.render(context).strip(),
+            title=mark_safe(self.title.render(context).strip()),  # noqa: S308
+            page_class=mark_safe(self.page_class.render(context).strip()),  # noqa: S308
         )
 
 
