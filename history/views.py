@@ -130,14 +130,11 @@ def visible_keys(user, *, whole: bool = True) -> list[Credential]:
     of the person deferred likewise)."""
     if not user.is_authenticated:
         return []
-    sql, params, slots = _visible_keys_statement(Credential.objects.db, whole)
-    params = [user.pk if i in slots else value for i, value in enumerate(params)]
-    keys = list(Credential.objects.raw(sql, params))
-    name = get_user_model().USERNAME_FIELD
+    alias, person = Credential.objects.db, get_user_model()
+    sql, params, slots = _visible_keys_statement(alias, whole)
+    keys = list(Credential.objects.raw(sql, core_sql.filled(params, slots, user.pk)))
     for key in keys:
-        key.owner = get_user_model().from_db(
-            keys and Credential.objects.db, ["id", name], [key.owner_id, key.owner_name]
-        )
+        key.owner = person.from_db(alias, ["id", person.USERNAME_FIELD], [key.owner_id, key.owner_name])
     return keys
 
 

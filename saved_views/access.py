@@ -32,12 +32,11 @@ def memberships(user) -> list[Member]:
     team name: one query, compiled once (core.sql.compiled), as every history page asks it."""
     if not user.is_authenticated:
         return []
-    sql, params, slots = _memberships_statement(Member.objects.db)
+    alias = Member.objects.db
+    sql, params, slots = _memberships_statement(alias)
     members = list(Member.objects.raw(sql, core_sql.filled(params, slots, user.pk)))
     for member in members:
-        member.team = Team.from_db(
-            Member.objects.db, ["id", "name", "slug"], [member.team_id, member.team_name, member.team_slug]
-        )
+        member.team = Team.from_db(alias, ["id", "name", "slug"], [member.team_id, member.team_name, member.team_slug])
     return members
 
 
