@@ -14,6 +14,7 @@ from functools import cache as once
 import django_filters
 from django import forms
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.db.models import Q
 from django.forms.renderers import Jinja2 as Jinja2Renderer
@@ -169,6 +170,18 @@ class TagChoiceField(ViewerChoiceField):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.team_labels: dict[int, str] | None = None
+        self.viewer = None  # the person whose tags these are (JobFilter.__init__)
+
+    def to_python(self, value):
+        """The tag chosen, read alone by a statement compiled once (annotations.access.visible_tag)
+        rather than through the queryset of every tag the field offers, which only drawing the
+        field needs."""
+        if value in self.empty_values:
+            return None
+        tag = annotation_access.visible_tag(self.viewer, value) if self.viewer is not None else None
+        if tag is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return tag
 
     def label_from_instance(self, obj) -> str:
         if not obj.team_id:
@@ -316,6 +329,7 @@ class JobFilter(django_filters.FilterSet):
         fields = self.form.fields
         for name, choices in self.VIEWER_CHOICES.items():
             fields[name].choose_from(functools.partial(choices, request))
+        fields["tag"].viewer = user
         fields["model"].choices = CallableChoiceIterator(once(lambda: self._model_choices(user)))
         if min_search > 1:
             fields["q"].validators.append(MinLengthValidator(min_search, SHORT_SEARCH))

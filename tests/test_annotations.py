@@ -468,6 +468,10 @@ def test_tag_filter_own_and_team_tags(client, studio, alice, bob, carol, dave):
     assert codes(login(client, alice).get(f"/history/?tag={own.code}").text) == [str(b.code)]
     assert client.get(f"/history/export.json?tag={own.code}").status_code == 200
     assert login(client, dave).get(f"/history/export.json?tag={own.code}").status_code == 400
+    # Not a tag's code at all, or no tag's: the same clear message, never a 500.
+    for code in ("not-a-code", "00000000-0000-0000-0000-000000000000", "1" * 500):
+        response = client.get("/history/", {"tag": code})
+        assert response.status_code == 200 and "Some filters were ignored" in response.text
 
 
 def test_search_finds_the_viewers_own_tags_and_notes_only(client, studio, alice, bob):
