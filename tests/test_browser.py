@@ -306,8 +306,8 @@ def test_a_long_team_name_and_a_long_pasted_id_wrap(sign_in, alice, bob, width):
     page = watched.go("/history/import/")
     page.select_option("select[name=credential]", str(suno.code))
     page.fill("textarea[name=task_ids]", f"task-00000002 {LONG_ID}")
-    page.click("form.form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
     assert "Not imported" in page.text_content("div.messages[role=status]")
     assert page.evaluate(OVERFLOWS) == []
     watched.assert_clean()
@@ -315,8 +315,8 @@ def test_a_long_team_name_and_a_long_pasted_id_wrap(sign_in, alice, bob, width):
     page = watched.go("/history/import/")
     page.select_option("select[name=credential]", str(suno.code))
     page.fill("textarea[name=task_ids]", LONG_ID)
-    page.click("form.form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
     assert "None of these look like task ids" in page.text_content("body")
     assert page.evaluate(OVERFLOWS) == []
 

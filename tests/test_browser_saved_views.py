@@ -101,8 +101,8 @@ def test_a_view_saved_for_the_team_is_opened_by_a_member(open_as, studio, alice)
     page.locator("details.view-manage input[name=name]").focus()
     page.keyboard.press("Control+A")
     page.keyboard.type("Failed ones")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the form posts, and the page comes back renamed
+        page.keyboard.press("Enter")
     assert page.locator("a.view-tab[aria-current=page]").inner_text() == "Failed ones"
 
     # Filtering further with htmx: the tab no longer matches, "All jobs" does once cleared.
@@ -158,7 +158,7 @@ def test_a_public_link_opens_without_an_account(open_as, studio, alice):
     owner = open_as(alice)
     page = owner.go(song.get_absolute_url())
     page.click("text=Create a public link")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("#public-link-url")
     link = PublicLink.objects.get(job=song)
     assert page.input_value("#public-link-url").endswith(link.path)
     owner.assert_clean()
