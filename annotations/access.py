@@ -12,7 +12,6 @@
 import functools
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -65,10 +64,9 @@ SOME_CODE = uuid.UUID(int=0)
 
 @functools.cache
 def _visible_tag_statement(alias: str) -> tuple[str, tuple, frozenset[int], frozenset[int]]:
-    someone = get_user_model()(pk=core_sql.STAND_IN)
-    sql, params, person = core_sql.compiled(visible_tags(someone).using(alias).filter(code=SOME_CODE))
+    sql, params, person = core_sql.compiled(visible_tags(core_sql.someone()).using(alias).filter(code=SOME_CODE))
     some_code = Tag._meta.get_field("code").get_db_prep_value(SOME_CODE, connections[alias])
-    return sql, params, person, frozenset(i for i, value in enumerate(params) if value == some_code)
+    return sql, params, person, core_sql.slots(params, some_code)
 
 
 def taggable_teams(user) -> QuerySet:

@@ -1,6 +1,7 @@
 """For the few statements written in SQL (each says why it is not a queryset), and the few
 compiled once."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 
@@ -16,14 +17,25 @@ def placeholders(count: int) -> str:
 STAND_IN = -2_147_483_000
 
 
+def someone():
+    """A person who stands in for the one a compiled statement is run for (pk STAND_IN)."""
+    return get_user_model()(pk=STAND_IN)
+
+
 def compiled(queryset: QuerySet) -> tuple[str, tuple, frozenset[int]]:
-    """The queryset's SQL, its parameters, and which of them are STAND_IN. Django compiles a
+    """The queryset's SQL, its parameters, and which of them are STAND_IN (slots()). Django compiles a
     queryset each time it runs: a quarter of a millisecond for a small join, more than the
     database takes to answer for a page's keys or a person's teams. The few statements every
     history page makes are compiled once (the caller keeps them) and run with the value put in
     place (filled()), by Manager.raw(), which makes the rows model instances as Django does."""
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    return sql, tuple(params), frozenset(i for i, value in enumerate(params) if value == STAND_IN)
+    return sql, tuple(params), slots(params, STAND_IN)
+
+
+def slots(params, stand_in) -> frozenset[int]:
+    """Where `stand_in` is among a compiled statement's parameters (another value than STAND_IN
+    for a column that holds no integer: a tag's code, annotations.access.visible_tag)."""
+    return frozenset(i for i, value in enumerate(params) if value == stand_in)
 
 
 def filled(params: tuple, slots: frozenset[int], value) -> list:

@@ -141,8 +141,7 @@ def visible_keys(user, *, whole: bool = True) -> list[Credential]:
 @functools.cache
 def _visible_keys_statement(alias: str, whole: bool) -> tuple[str, tuple, frozenset[int]]:
     """visible_keys()'s statement, compiled once for a stand-in person (core.sql.compiled)."""
-    someone = get_user_model()(pk=core_sql.STAND_IN)
-    keys = Credential.objects.using(alias).history_visible_to(someone).order_by("pk")
+    keys = Credential.objects.using(alias).history_visible_to(core_sql.someone()).order_by("pk")
     keys = keys.annotate(
         owner_name=F(f"owner__{get_user_model().USERNAME_FIELD}"),
         # Whether the person may "Refresh now" its unfinished jobs: no query per key for the rows.

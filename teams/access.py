@@ -39,17 +39,19 @@ def can_refresh(user, job, roles: Iterable[str] | None = None) -> bool:
         return any(role in REFRESH_ROLES for role in roles)
     if (known := getattr(job.credential, "refreshable", None)) is not None:
         return bool(known)  # read with the key (refreshes_key)
-    return Member.objects.filter(
-        user=user, team__shares__credential_id=job.credential_id, role__in=REFRESH_ROLES
-    ).exists()
+    return _refreshing_members(user.pk, job.credential_id).exists()
 
 
 def refreshes_key(user_id) -> Q:
     """can_refresh()'s rule as a condition on a key (a Credential row): its owner, or a member
     (not a viewer) of a team it is shared with; for a statement that reads the keys anyway
     (history.views.visible_keys)."""
-    shared = Member.objects.filter(user_id=user_id, team__shares__credential_id=OuterRef("pk"), role__in=REFRESH_ROLES)
-    return Q(owner_id=user_id) | Exists(shared)
+    return Q(owner_id=user_id) | Exists(_refreshing_members(user_id, OuterRef("pk")))
+
+
+def _refreshing_members(user_id, credential):
+    """The person's memberships, with a role that may refresh, of teams the key is shared with."""
+    return Member.objects.filter(user_id=user_id, team__shares__credential_id=credential, role__in=REFRESH_ROLES)
 
 
 def can_act(user, job) -> bool:
