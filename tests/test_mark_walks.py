@@ -143,3 +143,12 @@ def test_a_search_among_starred_jobs_walks_the_stars(client, alice, sort):
     shown = [job.title for job in sorted(jobs, key=lambda j: j.created, reverse=sort == "-created")]
     expected = [title for title in shown if title in ("piano one", "piano two")]
     assert [t for t in shown if f">{t}</a>" in text] == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_postgresql_plans_for_an_index_in_memory():
+    """At the default random_page_cost (4) PostgreSQL reads all of a person's stars and sorts
+    them for the first page rather than walk star_by_user_date (config/settings.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone() == ("1.1",)
