@@ -480,6 +480,15 @@ class JobFilter(django_filters.FilterSet):
         return hashlib.blake2b(repr(shown).encode(), digest_size=12).hexdigest()
 
     @property
+    def values_decide_plans(self) -> bool:
+        """Whether the best plan for the list depends on the filters' values, not only on which
+        filters are set (core.sql.planned_each_time): how common a search's words are, how
+        many of the viewer's jobs a star or tag filter keeps."""
+        self.is_valid()
+        chosen = getattr(self.form, "cleaned_data", {})
+        return bool(chosen.get("q") or chosen.get("starred") or chosen.get("tag"))
+
+    @property
     def order(self) -> sorting.Sort:
         """The order asked for: the default when none is, or when the one asked is unknown."""
         self.is_valid()

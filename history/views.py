@@ -67,6 +67,11 @@ MAX_KEY_WALKS = 50
 @vary_on_headers("HX-Request", "HX-Target")
 def job_list(request):
     filters = JobFilter(request.GET or None, request=request, min_search=search.TRIGRAM)
+    with core_sql.planned_each_time(filters.values_decide_plans):
+        return _job_list(request, filters)
+
+
+def _job_list(request, filters: JobFilter):
     params = filters.valid_data()
     sort = filters.order
     display = display_for(request)
