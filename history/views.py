@@ -67,11 +67,6 @@ MAX_KEY_WALKS = 50
 @vary_on_headers("HX-Request", "HX-Target")
 def job_list(request):
     filters = JobFilter(request.GET or None, request=request, min_search=search.TRIGRAM)
-    with core_sql.planned_each_time(filters.values_decide_plans):
-        return _job_list(request, filters)
-
-
-def _job_list(request, filters: JobFilter):
     params = filters.valid_data()
     sort = filters.order
     display = display_for(request)
@@ -91,7 +86,11 @@ def _job_list(request, filters: JobFilter):
     # A next page, a poll, or any other htmx request but the filter form's: the rows only.
     rows_only = fragment and request.htmx.target != RESULTS_TARGET
     keys = visible_keys(request.user, whole=not rows_only)
-    page = page_rows(filters, cursor, keys)
+    # The filtered statements (the page's walks, the full page's counts) are planned for a
+    # search's words or a person's stars each time; the rest (the person, the keys, the rows'
+    # marks) is prepared as always.
+    with core_sql.planned_each_time(filters.values_decide_plans):
+        page = page_rows(filters, cursor, keys)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     context = {
@@ -107,7 +106,8 @@ def _job_list(request, filters: JobFilter):
     }
     if rows_only:  # nothing counted
         return render(request, "history/rows.html", context, using="jinja2")
-    context.update(page_context(request, filters, params, links, owned(keys, request.user), any_rows=bool(page)))
+    with core_sql.planned_each_time(filters.values_decide_plans):
+        context.update(page_context(request, filters, params, links, owned(keys, request.user), any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
     context["first_url"] = list_url(links)
     context["active_filters"] = active_filters(filters, params, links)

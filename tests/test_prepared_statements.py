@@ -55,6 +55,7 @@ def test_star_and_search_filters_are_planned_each_time(client, alice, starred_hi
     for _ in range(6):
         assert client.get("/history/?starred=1", headers=HX).status_code == 200
         assert client.get("/history/?q=piano", headers=HX).status_code == 200
+        assert client.get("/history/?q=piano").status_code == 200  # the full page's counts too
     assert not prepared('"annotations_star" "link"')
     assert not prepared("search_text")
     assert connection.connection.prepare_threshold == 5  # restored for the next request
