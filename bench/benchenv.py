@@ -1,5 +1,5 @@
 """What the benchmarks share: the production environment set before Django starts, a free
-loopback port, peak memory, and the provider simulator running beside them."""
+loopback port, peak memory, a process's CPU, and the provider simulator running beside them."""
 
 import os
 import resource
@@ -108,3 +108,12 @@ def pg_admin(sql: str) -> None:
 def load_average() -> str:
     """The machine's load over 1, 5 and 15 minutes, printed beside figures taken on it."""
     return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used (user and system, from /proc): 0 once it has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

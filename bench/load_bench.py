@@ -42,14 +42,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchenv import PG, free_port, load_average, production_env
+from benchenv import PG, cpu_seconds, free_port, load_average, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY_PAIRS = 5
 HEAVY_EACH = 50_000
 TOTAL = 1_000_000
 PEOPLE = 1_000
-CLOCK = os.sysconf("SC_CLK_TCK")
 
 
 def parse_args() -> argparse.Namespace:
@@ -267,14 +266,6 @@ def wait_for(port: int) -> None:
 
 
 # --- measuring ------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK  # utime + stime
 
 
 class CpuSampler(threading.Thread):

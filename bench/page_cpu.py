@@ -6,7 +6,8 @@ database that bench/history_bench.py seeded.
 
 As the seed's "big" person, with production settings (DEBUG off) and Django's test Client, it
 asks the page five times to warm the caches, then `--requests` times, and prints the minimum
-and p50 of the process's CPU per request. Each `--wrap` (a module's function, or
+and p50 of the process's CPU per request, and the CPU its PostgreSQL backend used per request
+(from /proc: the database on this machine). Each `--wrap` (a module's function, or
 `module:Class.method`) is timed inside those requests too, inclusive of what it calls: what
 cProfile (`bench/pages_bench.py --profile`) shows without its overhead, which inflates code
 that makes many small calls (templates) against code that makes few.
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 from statistics import median
 
-from benchenv import PG, production_env, start_django
+from benchenv import PG, cpu_seconds, production_env, start_django
 
 
 def add_page_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +79,7 @@ def main() -> None:
         os.environ["REDIS_URL"] = args.redis
     start_django(web=True)
     from django.contrib.auth import get_user_model
+    from django.db import connection
     from django.test import Client
 
     from history.models import Job
@@ -99,6 +101,10 @@ def main() -> None:
     client.force_login(user)
     for _ in range(5):
         client.get(url, headers=headers)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    backend_started = cpu_seconds(backend)
     totals, per_function = [], {}
     for _ in range(args.requests):
         spent.clear()
@@ -108,8 +114,10 @@ def main() -> None:
         assert response.status_code == 200, (url, response.status_code)
         for target, seconds in spent.items():
             per_function.setdefault(target, []).append(seconds * 1000)
-    print(f"{url} ({'htmx' if args.htmx else 'results' if args.results else 'page'}, {args.requests} requests): "
-          f"CPU min {min(totals):.2f} ms, p50 {median(totals):.2f} ms")  # fmt: skip
+    database = (cpu_seconds(backend) - backend_started) * 1000 / args.requests
+    asked = "htmx" if args.htmx else "results" if args.results else "page"
+    print(f"{url} ({asked}, {args.requests} requests): CPU min {min(totals):.2f} ms, p50 {median(totals):.2f} ms; "
+          f"PostgreSQL {database:.2f} ms per request")  # fmt: skip
     for target, values in sorted(per_function.items(), key=lambda item: -median(item[1])):
         print(f"  {target:<64} min {min(values):6.2f}  p50 {median(values):6.2f} ms")
 
