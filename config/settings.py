@@ -138,7 +138,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-else:
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The planner's cost of reading a page at random (4 by default: a spinning disk's seek)
     # as PostgreSQL's documentation advises where the data is in memory or on SSD, as the
     # history's indexes are. At 4 it reads a person's 1,000 stars, or every errored job,
@@ -150,7 +150,7 @@ else:
     # Parameters sent apart from the statement (psycopg's server-side binding), and a statement
     # run a fifth time on a connection prepared: PostgreSQL then plans it once, where planning
     # was two thirds of its work for a history page (2.1 of 3.3 ms), and a rows fragment costs
-    # it 1.7-1.8 ms instead of 4.9-5.1 (docs/performance.md). Django's default is neither.
+    # it 1.7-2.0 ms instead of 4.0-4.8 (docs/performance.md). Django's default is neither.
     # Statements whose best plan depends on their values are planned each time
     # (core.sql.planned_each_time). Behind a PgBouncer in transaction mode older than 1.21, add
     # `?server_side_binding=off` to DATABASE_URL.

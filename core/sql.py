@@ -53,7 +53,7 @@ def planned_each_time(wanted: bool = True, using: str = DEFAULT_DB_ALIAS):
     plan for any values, made from average statistics: right for a walk down one key or a
     lookup by id, wrong where the values decide the plan. A person's 1,000 stars among 100,000
     jobs, or a common search word, planned for an average person's few hundred jobs, is
-    hashed and sorted whole: 27-69 ms instead of 14-29 (bench/history_bench.py)."""
+    hashed and sorted whole: 27-69 ms instead of 21-29 (bench/history_bench.py)."""
     connection = connections[using]
     if not wanted or connection.vendor != "postgresql":
         yield
