@@ -1,6 +1,7 @@
 """Archived files to whoever can see their job: one file (`/files/<id>/`, with Range so players
 can seek), a bulk download as one streamed zip (`/files/zip/`), and a key's archive switch."""
 
+import contextlib
 import re
 import uuid
 
@@ -111,6 +112,7 @@ def _zip_jobs(request) -> tuple[list[int], str] | HttpResponse:
     visible = Job.objects.visible_to(request.user)
     limit = settings.ARCHIVE_ZIP_MAX_JOBS
     codes = request.GET.getlist("job")
+    planned = contextlib.nullcontext()  # jobs named by id: prepared like any other statement
     if codes:
         try:
             wanted = [uuid.UUID(code) for code in codes]
@@ -123,8 +125,9 @@ def _zip_jobs(request) -> tuple[list[int], str] | HttpResponse:
         if filters.is_bound and not filters.is_valid():
             message = f"Bad filter: {filters.error_text}"
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-        jobs = filters.qs
-    pks = list(jobs.order_by("-created", "-id").values_list("pk", flat=True)[: limit + 1])
+        jobs, planned = filters.qs, filters.planned()
+    with planned:
+        pks = list(jobs.order_by("-created", "-id").values_list("pk", flat=True)[: limit + 1])
     note = ""
     if len(pks) > limit:
         pks = pks[:limit]

@@ -118,11 +118,12 @@ def resolve(request, data) -> Selection:
         matched = visible.filter(code__in=job_codes(data.getlist("job")))
     # Capped as the person sees the list: sorted by credits, the first 10,000 are the dearest.
     order = filters.order
-    first = list(matched.order_by(*order.ordering()).values_list("pk", "code")[: BULK_MAX + 1])
-    matching = len(first)
-    if matching > BULK_MAX:
-        first = first[:BULK_MAX]
-        matching = matched.count()
+    with filters.planned():
+        first = list(matched.order_by(*order.ordering()).values_list("pk", "code")[: BULK_MAX + 1])
+        matching = len(first)
+        if matching > BULK_MAX:
+            first = first[:BULK_MAX]
+            matching = matched.count()
     pks = [pk for pk, _ in first]
     codes = [] if everything else [str(code) for _, code in first]
     return Selection(pks=pks, order=order, matching=matching, everything=everything, filters=filters, codes=codes)

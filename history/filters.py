@@ -25,6 +25,7 @@ from django.utils.choices import CallableChoiceIterator
 from annotations import access as annotation_access
 from annotations import search as annotation_search
 from annotations.models import JobTag, Star, Tag
+from core import sql as core_sql
 from providers.models import Credential
 from providers.registry import CHOICES
 from teams import naming as team_naming
@@ -487,6 +488,12 @@ class JobFilter(django_filters.FilterSet):
         self.is_valid()
         chosen = getattr(self.form, "cleaned_data", {})
         return bool(chosen.get("q") or chosen.get("starred") or chosen.get("tag"))
+
+    def planned(self):
+        """The block in which this filter's statements run (the list's walks and counts, a
+        bulk selection, an export's size, a zip's jobs): planned each time for their values
+        when values_decide_plans, else prepared like any other (core.sql.planned_each_time)."""
+        return core_sql.planned_each_time(self.values_decide_plans, using=self.queryset.db)
 
     @property
     def order(self) -> sorting.Sort:

@@ -86,10 +86,9 @@ def job_list(request):
     # A next page, a poll, or any other htmx request but the filter form's: the rows only.
     rows_only = fragment and request.htmx.target != RESULTS_TARGET
     keys = visible_keys(request.user, whole=not rows_only)
-    # The filtered statements (the page's walks, the full page's counts) are planned for a
-    # search's words or a person's stars each time; the rest (the person, the keys, the rows'
-    # marks) is prepared as always.
-    with core_sql.planned_each_time(filters.values_decide_plans):
+    # The filtered statements (the page's walks, the full page's counts) in filters.planned();
+    # the rest (the person, the keys, the rows' marks) is prepared as always.
+    with filters.planned():
         page = page_rows(filters, cursor, keys)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
@@ -106,7 +105,7 @@ def job_list(request):
     }
     if rows_only:  # nothing counted
         return render(request, "history/rows.html", context, using="jinja2")
-    with core_sql.planned_each_time(filters.values_decide_plans):
+    with filters.planned():
         context.update(page_context(request, filters, params, links, owned(keys, request.user), any_rows=bool(page)))
     context["bad_cursor"] = bool(cursor_value) and cursor is None
     context["first_url"] = list_url(links)
@@ -491,7 +490,8 @@ def _export(request, content_type: str, extension: str):
     if filters.is_bound and not filters.is_valid():
         return HttpResponseBadRequest(f"Bad filter: {filters.error_text}", content_type="text/plain; charset=utf-8")
     try:
-        started = export_jobs.start(request, filters.qs, extension, request.GET.urlencode())
+        with filters.planned():
+            started = export_jobs.start(request, filters.qs, extension, request.GET.urlencode())
     except export_jobs.Busy as busy:
         response = HttpResponse(
             "Another export of yours is under way: one at a time. Try again when it is done.",

@@ -68,3 +68,19 @@ def test_planning_each_time_ends_with_its_block_even_on_an_error():
         assert connection.connection.prepare_threshold is None
         raise RuntimeError
     assert connection.connection.prepare_threshold == 5
+
+
+@on_postgresql
+def test_every_search_of_the_filters_is_planned_each_time(client, alice, starred_history):
+    """Wherever the history's filters pick jobs, not only in the list: a bulk selection of all
+    matching jobs, an export, a zip of archived files."""
+    from tests.test_bulk_actions import resolve
+
+    client.force_login(alice)
+    for _ in range(6):
+        assert resolve(alice, {"all": "1", "q": "piano"}).matching == 3
+        export = client.get("/history/export.csv?q=piano")
+        assert b"piano 2" in b"".join(export.streaming_content)
+        assert client.get("/files/zip/?q=piano").status_code == 200
+    assert not prepared("search_text")
+    assert connection.connection.prepare_threshold == 5
